@@ -1,0 +1,120 @@
+// Command pinion runs the Pinion server with its demo topics on the
+// embedded store.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pinionkit/pinion/auth"
+	"github.com/pinionkit/pinion/demo"
+	"github.com/pinionkit/pinion/server"
+	"github.com/pinionkit/pinion/store/sqlite"
+	"github.com/pinionkit/pinion/topic"
+	"github.com/pinionkit/pinion/web"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "pinion:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command's settings; each flag falls back to an
+// environment variable, then to a default.
+type options struct {
+	addr      string
+	dataDir   string
+	origins   string
+	heartbeat time.Duration
+	logLevel  string
+	secure    bool
+	noApp     bool
+}
+
+func parse(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("pinion", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.StringVar(&o.addr, "addr", env("PINION_ADDR", "127.0.0.1:8080"), "listen address (env PINION_ADDR)")
+	fs.StringVar(&o.dataDir, "data", env("PINION_DATA", "data"), "data directory of the embedded store (env PINION_DATA)")
+	fs.StringVar(&o.origins, "cors-origins", env("PINION_CORS_ORIGINS", ""), "comma-separated origins allowed to call the API with credentials (env PINION_CORS_ORIGINS)")
+	hb, err := time.ParseDuration(env("PINION_HEARTBEAT", "15s"))
+	if err != nil {
+		return o, fmt.Errorf("PINION_HEARTBEAT: %w", err)
+	}
+	fs.DurationVar(&o.heartbeat, "heartbeat", hb, "event stream heartbeat interval (env PINION_HEARTBEAT)")
+	fs.StringVar(&o.logLevel, "log-level", env("PINION_LOG_LEVEL", "info"), "debug, info, warn or error (env PINION_LOG_LEVEL)")
+	fs.BoolVar(&o.secure, "secure-cookies", env("PINION_SECURE_COOKIES", "") == "true", "mark the session cookie Secure, for HTTPS (env PINION_SECURE_COOKIES=true)")
+	fs.BoolVar(&o.noApp, "no-app", false, "do not serve the demo app at /")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	o, err := parse(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("log level %q: %w", o.logLevel, err)
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
+
+	topics, err := topic.NewSet(demo.Topics()...)
+	if err != nil {
+		return fmt.Errorf("demo topics: %w", err)
+	}
+	st, err := sqlite.Open(ctx, o.dataDir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("closing store", "err", err)
+		}
+	}()
+
+	cfg := server.Config{Addr: o.addr, Heartbeat: o.heartbeat}
+	if o.origins != "" {
+		for _, origin := range strings.Split(o.origins, ",") {
+			cfg.AllowedOrigins = append(cfg.AllowedOrigins, strings.TrimSpace(origin))
+		}
+	}
+	if !o.noApp {
+		cfg.Assets = web.Dist()
+	}
+	srv := server.New(cfg, st, topics, auth.Cookie{Secure: o.secure}, log)
+	if err := srv.Open(); err != nil {
+		return err
+	}
+	log.Info("store open", "dir", o.dataDir, "epoch", st.Info().Epoch)
+	return srv.Run(ctx)
+}

@@ -1,0 +1,171 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pinionkit/pinion/auth"
+	"github.com/pinionkit/pinion/store"
+	"github.com/pinionkit/pinion/stream"
+	"github.com/pinionkit/pinion/topic"
+)
+
+// ProblemBase is the prefix of every problem type URI.
+const ProblemBase = "https://pinion.dev/problems/"
+
+// Problem is an RFC 9457 problem details body.
+type Problem struct {
+	Type            string             `json:"type"`
+	Title           string             `json:"title"`
+	Status          int                `json:"status"`
+	Detail          string             `json:"detail"`
+	Errors          []topic.FieldError `json:"errors,omitempty"`
+	CurrentRevision string             `json:"currentRevision,omitempty"`
+}
+
+// apiError is an error that already knows its HTTP status.
+type apiError struct {
+	status  int
+	detail  string
+	current *store.Revision // for 412
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%d: %s", e.status, e.detail) }
+
+func notFound(format string, args ...any) error {
+	return &apiError{status: http.StatusNotFound, detail: fmt.Sprintf(format, args...)}
+}
+
+func badRequest(detail string) error { return &apiError{status: http.StatusBadRequest, detail: detail} }
+
+func tooLarge(limit int64) error {
+	return &apiError{status: http.StatusRequestEntityTooLarge,
+		detail: "The body is larger than the limit of " + strconv.FormatInt(limit, 10) + " bytes."}
+}
+
+// kinds names each status's problem type and title.
+var kinds = map[int]struct{ slug, title string }{
+	http.StatusBadRequest:            {"bad-request", "Bad request"},
+	http.StatusUnauthorized:          {"unauthorized", "Unauthorized"},
+	http.StatusForbidden:             {"forbidden", "Forbidden"},
+	http.StatusNotFound:              {"not-found", "Not found"},
+	http.StatusMethodNotAllowed:      {"method-not-allowed", "Method not allowed"},
+	http.StatusPreconditionFailed:    {"precondition-failed", "Precondition failed"},
+	http.StatusRequestEntityTooLarge: {"too-large", "Request body too large"},
+	http.StatusUnsupportedMediaType:  {"unsupported-media-type", "Unsupported media type"},
+	http.StatusUnprocessableEntity:   {"validation", "Validation failed"},
+	http.StatusTooManyRequests:       {"too-many-requests", "Too many requests"},
+	http.StatusInternalServerError:   {"internal", "Internal server error"},
+	http.StatusServiceUnavailable:    {"unavailable", "Service unavailable"},
+}
+
+// problemFor maps any error to the problem it is answered with. It is the
+// only place that decides statuses.
+func problemFor(err error) (Problem, bool) {
+	p, internal := classify(err)
+	k, ok := kinds[p.Status]
+	if !ok {
+		k = struct{ slug, title string }{"http-" + strconv.Itoa(p.Status), http.StatusText(p.Status)}
+	}
+	p.Type = ProblemBase + k.slug
+	p.Title = k.title
+	return p, internal
+}
+
+func classify(err error) (p Problem, internal bool) {
+	var (
+		ae  *apiError
+		se  *topic.SyntaxError
+		ve  *topic.ValidationError
+		mb  *http.MaxBytesError
+		he  *echo.HTTPError
+		pre Problem
+	)
+	switch {
+	case errors.As(err, &ae):
+		pre = Problem{Status: ae.status, Detail: ae.detail}
+		if ae.current != nil {
+			pre.CurrentRevision = ae.current.String()
+		}
+		return pre, false
+	case errors.As(err, &se):
+		return Problem{Status: http.StatusBadRequest, Detail: "The body is not one well-formed JSON value: " + se.Error() + "."}, false
+	case errors.As(err, &ve):
+		return Problem{Status: http.StatusUnprocessableEntity, Detail: summary(ve), Errors: ve.Errors}, false
+	case errors.Is(err, topic.ErrUnknownAction):
+		return Problem{Status: http.StatusNotFound, Detail: "There is no such action."}, false
+	case errors.Is(err, auth.ErrUnauthenticated):
+		return Problem{Status: http.StatusUnauthorized, Detail: "This request needs valid credentials."}, false
+	case errors.Is(err, auth.ErrForbidden):
+		return Problem{Status: http.StatusForbidden, Detail: "The caller may not use this topic."}, false
+	case errors.Is(err, stream.ErrTooManyStreams):
+		return Problem{Status: http.StatusTooManyRequests, Detail: "Too many event streams are open; use one stream per page (or per browser) for all topics."}, false
+	case errors.Is(err, stream.ErrShuttingDown):
+		return Problem{Status: http.StatusServiceUnavailable, Detail: "The server is shutting down; retry on another instance."}, false
+	case errors.As(err, &mb):
+		return Problem{Status: http.StatusRequestEntityTooLarge, Detail: "The body is larger than the limit of " + strconv.FormatInt(mb.Limit, 10) + " bytes."}, false
+	case errors.As(err, &he):
+		detail := http.StatusText(he.Code)
+		switch he.Code {
+		case http.StatusNotFound:
+			detail = "There is no such route."
+		case http.StatusMethodNotAllowed:
+			detail = "This route does not support this method."
+		default:
+			if m, ok := he.Message.(string); ok && he.Code < 500 {
+				detail = m
+			}
+		}
+		return Problem{Status: he.Code, Detail: detail}, he.Code >= 500
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return Problem{Status: http.StatusServiceUnavailable, Detail: "The request was cancelled before it completed."}, false
+	}
+	return Problem{Status: http.StatusInternalServerError, Detail: "The server failed to handle this request."}, true
+}
+
+func summary(ve *topic.ValidationError) string {
+	switch n := len(ve.Errors); n {
+	case 0:
+		return "The document is invalid."
+	case 1:
+		return ve.Errors[0].Message
+	default:
+		return strconv.Itoa(n) + " fields are invalid"
+	}
+}
+
+// ErrorHandler writes every error as application/problem+json and logs
+// the ones that are the server's fault.
+func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return // a stream already started; nothing can be said any more
+		}
+		p, internal := problemFor(err)
+		if internal {
+			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		}
+		if p.Status == http.StatusPreconditionFailed && p.CurrentRevision != "" {
+			c.Response().Header().Set("ETag", `"`+p.CurrentRevision+`"`)
+		}
+		if p.Status == http.StatusTooManyRequests {
+			c.Response().Header().Set("Retry-After", "5")
+		}
+		body, merr := json.Marshal(p)
+		if merr != nil {
+			log.Error("encoding problem", "err", merr)
+			return
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(p.Status)
+			return
+		}
+		_ = c.Blob(p.Status, "application/problem+json", body)
+	}
+}

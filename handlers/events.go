@@ -1,0 +1,70 @@
+package handlers
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pinionkit/pinion/store"
+	"github.com/pinionkit/pinion/stream"
+	"github.com/pinionkit/pinion/topic"
+)
+
+// Streamer runs one event stream.
+type Streamer interface {
+	Serve(w http.ResponseWriter, r *http.Request, sub stream.Subscription) error
+}
+
+// Events serves GET /api/events: one stream for the topics named by
+// repeated topic parameters, or for every topic the caller may read. All
+// checks happen before the stream starts, because a browser's EventSource
+// gives up for good on any non-200 answer.
+func Events(topics *topic.Set, hub Streamer, who Authenticator) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var selected []*topic.Topic
+		names := c.QueryParams()["topic"]
+		if len(names) == 0 {
+			selected = topics.All()
+		}
+		seen := make(map[string]bool, len(names))
+		for _, name := range names {
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			t, err := resolve(topics, name)
+			if err != nil {
+				return err
+			}
+			selected = append(selected, t)
+		}
+		principal, err := who.Authenticate(c.Response(), c.Request())
+		if err != nil {
+			return err
+		}
+		keys := make([]store.Key, 0, len(selected))
+		for _, t := range selected {
+			keys = append(keys, keyFor(t, principal))
+		}
+		slices.SortFunc(keys, func(a, b store.Key) int {
+			switch {
+			case a.Topic < b.Topic:
+				return -1
+			case a.Topic > b.Topic:
+				return 1
+			}
+			return 0
+		})
+		// The header wins over the parameter; an empty value counts as
+		// absent.
+		cursor := c.Request().Header.Get("Last-Event-ID")
+		if cursor == "" {
+			cursor = c.QueryParam("lastEventId")
+		}
+		return hub.Serve(c.Response(), c.Request(), stream.Subscription{
+			Principal: principal,
+			Keys:      keys,
+			Cursor:    cursor,
+		})
+	}
+}

@@ -1,0 +1,174 @@
+// Package server assembles Pinion: the Echo router, middleware, the event
+// hub and the HTTP server, with a graceful shutdown that ends streams
+// first, lets in-flight writes finish, and closes nothing it does not own.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pinionkit/pinion/handlers"
+	"github.com/pinionkit/pinion/store"
+	"github.com/pinionkit/pinion/stream"
+	"github.com/pinionkit/pinion/topic"
+)
+
+// Config is everything a server can be told. Zero values take defaults.
+type Config struct {
+	// Addr is the listen address. Default "127.0.0.1:8080"; tests use
+	// "127.0.0.1:0".
+	Addr string
+	// AllowedOrigins lists the origins allowed to call the API from a
+	// browser (CORS, with credentials). Empty: same-origin only.
+	AllowedOrigins []string
+	// BodyLimit caps request bodies. Default 1 MiB.
+	BodyLimit int64
+	// Heartbeat, Retry, MaxStreams and MaxStreamsPerPrincipal tune event
+	// streams; see stream.Config.
+	Heartbeat              time.Duration
+	Retry                  time.Duration
+	MaxStreams             int
+	MaxStreamsPerPrincipal int
+	// ShutdownTimeout bounds how long in-flight requests may take to
+	// finish on shutdown. Default 10s.
+	ShutdownTimeout time.Duration
+	// Assets, when set, is served at / as a single-page app (index.html
+	// for unknown paths outside /api).
+	Assets fs.FS
+}
+
+// Store is what the server needs from a backend.
+type Store interface {
+	stream.Source
+	Get(ctx context.Context, key store.Key) (store.Document, error)
+	Update(ctx context.Context, key store.Key, sourceID string, fn store.UpdateFunc) (store.Document, error)
+	Ping(ctx context.Context) error
+}
+
+// Server is one Pinion HTTP server.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	echo *echo.Echo
+	hub  *stream.Hub
+	http *http.Server
+	ln   net.Listener
+}
+
+// New wires a server. It does not listen; call Open, then Run.
+func New(cfg Config, st Store, topics *topic.Set, who handlers.Authenticator, log *slog.Logger) *Server {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080"
+	}
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = 1 << 20
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	hub := stream.New(st, stream.Config{
+		Heartbeat:       cfg.Heartbeat,
+		Retry:           cfg.Retry,
+		MaxStreams:      cfg.MaxStreams,
+		MaxPerPrincipal: cfg.MaxStreamsPerPrincipal,
+		Logger:          log,
+	})
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = handlers.ErrorHandler(log)
+	s := &Server{cfg: cfg, log: log, echo: e, hub: hub}
+	s.routes(st, topics, who)
+	s.http = &http.Server{
+		Handler: e,
+		// No WriteTimeout: it would cut every event stream after a fixed
+		// time. Streams bound each write instead (stream.Config).
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	// Shutdown waits for connections to go idle, which an open stream never
+	// does: end the streams first.
+	s.http.RegisterOnShutdown(hub.Shutdown)
+	return s
+}
+
+// Open listens on the configured address, so that bind errors surface
+// before Run and tests can learn the port of ":0".
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the address the server listens on, after Open.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Stats reports the event hub's counters.
+func (s *Server) Stats() stream.Stats { return s.hub.Stats() }
+
+// Run serves until ctx ends, then shuts down gracefully: streams end (their
+// clients reconnect elsewhere and resume), in-flight requests get
+// ShutdownTimeout to finish, and the hub stops. The caller closes the store
+// afterwards.
+func (s *Server) Run(ctx context.Context) error {
+	if s.ln == nil {
+		if err := s.Open(); err != nil {
+			return err
+		}
+	}
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = s.hub.Run(hubCtx)
+	}()
+	defer func() {
+		stopHub()
+		wg.Wait()
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.http.Serve(s.ln) }()
+	s.log.Info("pinion listening", "addr", s.Addr())
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("server: serve: %w", err)
+	case <-ctx.Done():
+	}
+	// A fresh context: ctx is already done, and the in-flight requests
+	// deserve their full allowance.
+	shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.http.Shutdown(shutCtx)
+	if e := <-serveErr; !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	if err != nil {
+		return fmt.Errorf("server: shutdown: %w", err)
+	}
+	s.log.Info("pinion stopped")
+	return nil
+}
