@@ -1,0 +1,45 @@
+# Pinion's commands. `make test` is the one CI runs (through .ci/run).
+SHELL := /bin/bash
+GO    ?= go
+NPM   ?= npm
+
+.PHONY: all run test test-go test-web check-generated web deps bench lint clean
+
+all: test
+
+# Run Pinion with the demo on the embedded store (same as `go run ./cmd/pinion`).
+run:
+	$(GO) run ./cmd/pinion
+
+# Install what the tests need: Go modules and the web project's npm packages.
+deps: web/node_modules/.package-lock.json
+	$(GO) mod download
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+# Everything: Go (with -race), the web unit tests, and the checks that
+# committed generated files are fresh.
+test: deps
+	$(GO) vet ./...
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+	$(GO) test -race -count=1 -timeout 20m ./...
+	cd web && $(NPM) run typecheck && $(NPM) test
+	$(MAKE) check-generated
+
+# Rebuild the demo app into web/dist (committed, embedded by the binary).
+web: deps
+	cd web && $(NPM) run build
+
+# Fails when a committed generated file differs from a fresh generation.
+check-generated: web
+	@git diff --exit-code --stat -- web/dist || (echo "web/dist is stale: run 'make web' and commit it"; exit 1)
+	@test -z "$$(git status --porcelain --untracked-files=all -- web/dist)" || (git status --porcelain -- web/dist; echo "web/dist has uncommitted files: run 'make web' and commit it"; exit 1)
+
+# Go benchmarks (numbers go to BENCHMARKS.md).
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./store/... ./server/
+
+clean:
+	rm -rf data bin

@@ -1,0 +1,131 @@
+package topic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// Default returns the canonical JSON of the topic's default document.
+func (t *Topic) Default() []byte {
+	return slices.Clone(t.defaultJSON)
+}
+
+// Replace checks body as the topic's new document and returns its
+// canonical JSON. It fails with a *SyntaxError or a *ValidationError.
+func (t *Topic) Replace(body []byte) ([]byte, error) {
+	s, err := t.registered()
+	if err != nil {
+		return nil, err
+	}
+	doc, err := s.decode(body, t.typ, t.newDoc, "the document")
+	if err != nil {
+		return nil, err
+	}
+	return t.encode(doc)
+}
+
+// Merge applies patch, an RFC 7396 merge patch, to current and returns the
+// canonical JSON of the merged document. The patch must be a JSON object
+// (a *ValidationError otherwise, since a merge patch that is not an object
+// would replace the whole document); the merged document is then checked
+// like a replacement, so error pointers point into it. A nil current
+// stands for the default document.
+func (t *Topic) Merge(current, patch []byte) ([]byte, error) {
+	s, err := t.registered()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSyntax(patch); err != nil {
+		return nil, err
+	}
+	if jsontext.Value(patch).Kind() != '{' {
+		return nil, &ValidationError{Errors: []FieldError{{
+			Rule: "type", Param: "object", Message: "a merge patch must be a JSON object",
+		}}}
+	}
+	if current == nil {
+		current = t.defaultJSON
+	}
+	merged, err := jsonpatch.MergePatch(current, patch)
+	if err != nil {
+		return nil, fmt.Errorf("topic %q: merging a patch into the current document: %w", t.name, err)
+	}
+	doc, err := s.decode(merged, t.typ, t.newDoc, "the document")
+	if err != nil {
+		return nil, err
+	}
+	return t.encode(doc)
+}
+
+// Apply runs the named action on current with input, the request body,
+// and returns the canonical JSON of the changed document. A nil current
+// stands for the default document.
+//
+// It fails with an error wrapping ErrUnknownAction when the topic has no
+// such action; with a *SyntaxError or a *ValidationError (pointers into
+// input) when the input is wrong; with the *ValidationError the action
+// returned to refuse the command; or with a *ValidationError (pointers into
+// the document) when the changed document does not validate. Any other
+// error from the action is returned wrapped, as an internal error.
+func (t *Topic) Apply(ctx context.Context, action string, current, input []byte) ([]byte, error) {
+	s, err := t.registered()
+	if err != nil {
+		return nil, err
+	}
+	a, ok := t.actions[action]
+	if !ok {
+		return nil, fmt.Errorf("topic %q: %w %q", t.name, ErrUnknownAction, action)
+	}
+	in, err := s.decode(input, a.Input, a.newInput, "the input")
+	if err != nil {
+		return nil, err
+	}
+	if current == nil {
+		current = t.defaultJSON
+	}
+	// The current document was validated when it was stored; it is decoded
+	// leniently so that a member since removed from the type does not make
+	// every action fail.
+	doc := t.newDoc()
+	if err := json.Unmarshal(current, doc); err != nil {
+		return nil, fmt.Errorf("topic %q: decoding the current document: %w", t.name, err)
+	}
+	if err := a.run(ctx, doc, in); err != nil {
+		if verr, ok := errors.AsType[*ValidationError](err); ok {
+			return nil, verr
+		}
+		return nil, fmt.Errorf("topic %q: action %q: %w", t.name, action, err)
+	}
+	problems, err := s.validateValue(doc, t.typ)
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		sortFieldErrors(problems)
+		return nil, &ValidationError{Errors: problems}
+	}
+	return t.encode(doc)
+}
+
+// registered returns the Set the topic belongs to: every operation that
+// validates needs that Set's validator.
+func (t *Topic) registered() (*Set, error) {
+	if t.set == nil {
+		return nil, fmt.Errorf("topic %q is not registered in a Set", t.name)
+	}
+	return t.set, nil
+}
+
+func (t *Topic) encode(doc any) ([]byte, error) {
+	b, err := marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("topic %q: encoding the document: %w", t.name, err)
+	}
+	return b, nil
+}

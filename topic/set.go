@@ -1,0 +1,172 @@
+package topic
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+)
+
+var (
+	topicNamePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._:-]{0,127}$`)
+	actionNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+)
+
+// Set is a checked registration of topics. It owns the validator that every
+// topic registered in it uses. A Set is immutable and safe for concurrent
+// use.
+type Set struct {
+	topics []*Topic // sorted by name
+	byName map[string]*Topic
+
+	validate *validator.Validate
+	// messages holds, for each custom rule, the phrase that follows the
+	// field name in its error message.
+	messages map[string]string
+}
+
+// An Option configures a Set before any topic is checked.
+type Option struct {
+	apply func(*Set) error
+}
+
+// WithRule adds a custom validation rule: fields tagged with tag are valid
+// when fn reports true. message completes the sentence that starts with the
+// field's name, and "{param}" in it is replaced by the tag's parameter:
+//
+//	topic.WithRule("sku", isSKU, "must be a stock-keeping unit like AB-1234")
+//
+// A rule with the name of a built-in rule replaces it.
+func WithRule(tag string, fn validator.Func, message string) Option {
+	return Option{apply: func(s *Set) error {
+		if err := registerValidation(s.validate, tag, fn); err != nil {
+			return fmt.Errorf("rule %q: %w", tag, err)
+		}
+		s.messages[tag] = message
+		return nil
+	}}
+}
+
+// registerValidation turns the validator's panic on a reserved tag name
+// ("dive", "omitempty", a name with a comma, ...) into an error, so that
+// NewSetWith can report it along with every other problem.
+func registerValidation(v *validator.Validate, tag string, fn validator.Func) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return v.RegisterValidation(tag, fn)
+}
+
+// NewSet registers topics without custom rules; see [NewSetWith].
+func NewSet(topics ...*Topic) (*Set, error) {
+	return NewSetWith(nil, topics...)
+}
+
+// NewSetWith checks the whole registration and returns every problem it
+// finds, joined: topic and action names that do not match the protocol's
+// patterns, duplicate topic names, document and input types that are not
+// structs, validate tags the validator does not understand, and a default
+// document that does not pass validation. On success every topic is bound
+// to the returned Set; a topic cannot be registered in two Sets.
+func NewSetWith(opts []Option, topics ...*Topic) (*Set, error) {
+	s := &Set{
+		byName:   make(map[string]*Topic, len(topics)),
+		validate: newValidator(),
+		messages: make(map[string]string),
+	}
+	var problems []error
+	for _, opt := range opts {
+		if err := opt.apply(s); err != nil {
+			problems = append(problems, err)
+		}
+	}
+	for i, t := range topics {
+		if t == nil {
+			problems = append(problems, fmt.Errorf("topic #%d is nil", i+1))
+			continue
+		}
+		if _, dup := s.byName[t.name]; dup {
+			problems = append(problems, fmt.Errorf("topic %q is defined more than once", t.name))
+			continue
+		}
+		for _, err := range s.check(t) {
+			problems = append(problems, fmt.Errorf("topic %q: %w", t.name, err))
+		}
+		s.byName[t.name] = t
+		s.topics = append(s.topics, t)
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+	slices.SortFunc(s.topics, func(a, b *Topic) int { return cmp.Compare(a.name, b.name) })
+	for _, t := range s.topics {
+		t.set = s
+	}
+	return s, nil
+}
+
+// check returns every problem of one topic.
+func (s *Set) check(t *Topic) []error {
+	problems := slices.Clone(t.problems)
+	if !topicNamePattern.MatchString(t.name) {
+		problems = append(problems, fmt.Errorf("the name does not match %s", topicNamePattern))
+	}
+	if t.scope != Shared && t.scope != PerPrincipal {
+		problems = append(problems, fmt.Errorf("unknown scope %d", int(t.scope)))
+	}
+	if t.set != nil {
+		problems = append(problems, errors.New("the topic is already registered in another set"))
+	}
+	for _, a := range t.infos {
+		if !actionNamePattern.MatchString(a.Name) {
+			problems = append(problems, fmt.Errorf("action %q: the name does not match %s", a.Name, actionNamePattern))
+		}
+		if kindOf(a.Input) == reflect.Struct {
+			for _, err := range s.checkTags(a.Input) {
+				problems = append(problems, fmt.Errorf("action %q: %w", a.Name, err))
+			}
+		}
+	}
+	if t.defaultJSON != nil { // the document type is a struct and the default encodes
+		if errs := s.checkTags(t.typ); len(errs) > 0 {
+			problems = append(problems, errs...)
+		} else if _, err := s.decode(t.defaultJSON, t.typ, t.newDoc, "the document"); err != nil {
+			problems = append(problems, fmt.Errorf("the default document is invalid: %w", describeAll(err)))
+		}
+	}
+	return problems
+}
+
+// describeAll spells out every entry of a *ValidationError, which a
+// developer needs to fix a default; other errors are returned as they are.
+func describeAll(err error) error {
+	verr, ok := errors.AsType[*ValidationError](err)
+	if !ok {
+		return err
+	}
+	var msgs []string
+	for _, fe := range verr.Errors {
+		msg := fe.Message
+		if fe.Pointer != "" {
+			msg += " (at " + fe.Pointer + ")"
+		}
+		msgs = append(msgs, msg)
+	}
+	return fmt.Errorf("%w: %s", err, strings.Join(msgs, "; "))
+}
+
+// Lookup returns the topic named name.
+func (s *Set) Lookup(name string) (*Topic, bool) {
+	t, ok := s.byName[name]
+	return t, ok
+}
+
+// All returns the registered topics, sorted by name.
+func (s *Set) All() []*Topic { return slices.Clone(s.topics) }

@@ -1,0 +1,141 @@
+// Package topic defines Pinion's topics: named JSON documents, each backed
+// by a Go struct type, a default value, go-playground/validator rules and
+// named actions. A developer declares topics with [Define], registers them
+// together with [NewSet], and the HTTP layer then uses the operations of
+// [Topic] (Replace, Merge, Apply, Default) to turn request bodies into
+// canonical, validated JSON documents, or into a [*SyntaxError] (400) or a
+// [*ValidationError] (422).
+//
+// The package does no I/O and knows nothing about revisions or storage.
+package topic
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+)
+
+// Scope says who shares a topic's document.
+type Scope int
+
+const (
+	// Shared topics have one document for everyone allowed to read them.
+	Shared Scope = iota
+	// PerPrincipal topics have one document per principal under the same
+	// topic name.
+	PerPrincipal
+)
+
+// String returns the scope's name as the wire protocol spells it.
+func (s Scope) String() string {
+	switch s {
+	case Shared:
+		return "shared"
+	case PerPrincipal:
+		return "per-principal"
+	default:
+		return fmt.Sprintf("Scope(%d)", int(s))
+	}
+}
+
+// Spec describes a topic whose document has type T, which must be a struct
+// type: the document is a JSON object. Fields are decoded and encoded with
+// their `json` tags and checked with their `validate` tags.
+type Spec[T any] struct {
+	// Description says what the document is for, in a sentence.
+	Description string
+	// Scope says who shares the document.
+	Scope Scope
+	// Default is the document of a topic that has never been written, and
+	// what a reset restores. It must pass validation.
+	Default T
+	// Actions are the named domain commands the topic accepts, keyed by
+	// action name.
+	Actions map[string]Action[T]
+}
+
+// ActionInfo describes one action of a topic, for documentation.
+type ActionInfo struct {
+	Name        string
+	Description string
+	// Input is the struct type the action's request body decodes into.
+	Input reflect.Type
+}
+
+// Topic is a defined topic. It is made by [Define] and becomes usable once
+// [NewSet] has registered it; it belongs to that Set from then on. A Topic
+// is safe for concurrent use after registration.
+type Topic struct {
+	name        string
+	description string
+	scope       Scope
+	typ         reflect.Type
+	newDoc      func() any // returns a *T
+	defaultJSON []byte
+	actions     map[string]erasedAction
+	infos       []ActionInfo
+
+	// problems are the mistakes Define found; NewSet reports them, so that
+	// a program lists every mistake at once instead of dying on the first.
+	problems []error
+
+	// set is the Set the topic was registered in; nil before that.
+	set *Set
+}
+
+// erasedAction is an Action with its document type erased.
+type erasedAction struct {
+	ActionInfo
+	newInput func() any // returns a *In
+	run      func(ctx context.Context, doc, in any) error
+}
+
+// Define declares a topic named name. It never panics: mistakes in name or
+// spec are reported by [NewSet].
+func Define[T any](name string, spec Spec[T]) *Topic {
+	t := &Topic{
+		name:        name,
+		description: spec.Description,
+		scope:       spec.Scope,
+		typ:         reflect.TypeFor[T](),
+		newDoc:      func() any { return new(T) },
+		actions:     make(map[string]erasedAction, len(spec.Actions)),
+	}
+	if t.typ.Kind() != reflect.Struct {
+		t.problems = append(t.problems, fmt.Errorf("the document type %s is not a struct type", t.typ))
+	} else if b, err := marshal(&spec.Default); err != nil {
+		t.problems = append(t.problems, fmt.Errorf("cannot encode the default document: %w", err))
+	} else {
+		t.defaultJSON = b
+	}
+	for _, actionName := range slices.Sorted(maps.Keys(spec.Actions)) { // sorted: problems in a stable order
+		a := spec.Actions[actionName]
+		info := ActionInfo{Name: actionName, Description: a.description, Input: a.input}
+		switch {
+		case a.run == nil:
+			t.problems = append(t.problems, fmt.Errorf("action %q has no function; make it with NewAction", actionName))
+		case a.input.Kind() != reflect.Struct:
+			t.problems = append(t.problems, fmt.Errorf("action %q: the input type %s is not a struct type", actionName, a.input))
+		}
+		t.actions[actionName] = erasedAction{ActionInfo: info, newInput: a.newInput, run: a.run}
+		t.infos = append(t.infos, info)
+	}
+	return t
+}
+
+// Name returns the topic's name.
+func (t *Topic) Name() string { return t.name }
+
+// Scope returns who shares the topic's document.
+func (t *Topic) Scope() Scope { return t.scope }
+
+// Description returns the topic's description.
+func (t *Topic) Description() string { return t.description }
+
+// Type returns the document's Go type, T of the Spec.
+func (t *Topic) Type() reflect.Type { return t.typ }
+
+// Actions describes the topic's actions, sorted by name.
+func (t *Topic) Actions() []ActionInfo { return slices.Clone(t.infos) }
