@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
@@ -20,30 +21,43 @@ func NoRoute() echo.HandlerFunc {
 // any other path so client-side routes load. Hashed assets are cached for
 // good; index.html is revalidated so a new build is picked up at once.
 func App(assets fs.FS) echo.HandlerFunc {
-	files := http.FileServerFS(assets)
 	return func(c echo.Context) error {
-		p := strings.TrimPrefix(path.Clean("/"+c.Param("*")), "/")
-		if p == "" {
-			p = "index.html"
+		name := strings.TrimPrefix(path.Clean("/"+c.Param("*")), "/")
+		if name == "" {
+			name = "index.html"
 		}
-		r := c.Request()
-		if _, err := fs.Stat(assets, p); errors.Is(err, fs.ErrNotExist) {
-			p = "index.html"
+		f, err := assets.Open(name)
+		if err == nil {
+			if st, serr := f.Stat(); serr != nil || st.IsDir() {
+				f.Close()
+				err = fs.ErrNotExist
+			}
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			name = "index.html"
+			f, err = assets.Open(name)
+		}
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		rs, ok := f.(io.ReadSeeker)
+		if !ok {
+			return errors.New("app: embedded file is not seekable")
 		}
 		h := c.Response().Header()
-		if strings.HasPrefix(p, "assets/") {
+		if strings.HasPrefix(name, "assets/") {
 			h.Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
 			h.Set("Cache-Control", "no-cache")
 		}
-		r2 := r.Clone(r.Context())
-		r2.URL.Path = "/" + p
-		if p == "index.html" {
-			// FileServer redirects /index.html to /; serve the file itself.
-			http.ServeFileFS(c.Response(), r2, assets, "index.html")
-			return nil
-		}
-		files.ServeHTTP(c.Response(), r2)
+		// ServeContent, unlike ServeFile, never redirects .../index.html,
+		// and it handles Range, HEAD and If-Modified-Since.
+		http.ServeContent(c.Response(), c.Request(), name, st.ModTime(), rs)
 		return nil
 	}
 }

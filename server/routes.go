@@ -24,6 +24,8 @@ func (s *Server) routes(st Store, topics *topic.Set, who handlers.Authenticator)
 	api.Any("/*", handlers.NoRoute())
 
 	if s.cfg.Assets != nil {
-		e.GET("/*", handlers.App(s.cfg.Assets))
+		app := handlers.App(s.cfg.Assets)
+		e.GET("/*", app)
+		e.HEAD("/*", app)
 	}
 }

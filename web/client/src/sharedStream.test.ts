@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest'
+import { PinionClient } from './client'
+import { EventStream } from './eventStream'
+import { SharedEventStream } from './sharedStream'
+import { FakeBroadcastHub, FakeLocks, FakeNetwork, FakeTimers, eventSourceFactory, flush } from './testing/fakes'
+import type { ConnectionState, InvalidationEvent, ReadyEvent } from './types'
+
+/** A browser with one lock manager and one BroadcastChannel hub, and a way to open tabs in it. */
+function browser() {
+  const locks = new FakeLocks()
+  const hub = new FakeBroadcastHub()
+  const sources = eventSourceFactory()
+  const open = () => {
+    const stream = new SharedEventStream({
+      url: '/api/events',
+      createEventSource: sources.create,
+      locks: locks.manager(),
+      createBroadcastChannel: hub.create,
+      timers: new FakeTimers(),
+      network: new FakeNetwork(),
+    })
+    const tab = {
+      stream,
+      states: [] as ConnectionState[],
+      invalidations: [] as InvalidationEvent[],
+      readies: [] as ReadyEvent[],
+    }
+    stream.listen({
+      state: (s) => tab.states.push(s),
+      invalidation: (e) => tab.invalidations.push(e),
+      ready: (e) => tab.readies.push(e),
+    })
+    stream.start()
+    return tab
+  }
+  const live = () => sources.instances.filter((s) => !s.closed)
+  return { open, sources, live }
+}
+
+describe('SharedEventStream', () => {
+  it('elects one leader: ten tabs share a single connection', async () => {
+    const b = browser()
+    const tabs = Array.from({ length: 10 }, () => b.open())
+    await flush()
+    expect(b.sources.instances).toHaveLength(1)
+    expect(tabs.map((t) => t.stream.role)).toEqual(['leader', ...Array(9).fill('follower')])
+  })
+
+  it('relays invalidations, ready and the connection state to followers', async () => {
+    const b = browser()
+    const leader = b.open()
+    const follower = b.open()
+    await flush()
+    const source = b.live()[0]!
+    expect(follower.stream.state).toBe('connecting')
+
+    source.ready('c.1')
+    await flush()
+    expect(leader.stream.state).toBe('live')
+    expect(follower.stream.state).toBe('live')
+    expect(follower.readies).toEqual([{ cursor: 'c.1', resumed: false }])
+
+    const event = { topic: 'cart', revision: '1764000000000018', sourceId: 'w-1', timestampMs: 1 }
+    source.invalidation(event, 'c.2')
+    await flush()
+    expect(leader.invalidations).toEqual([event])
+    expect(follower.invalidations).toEqual([event])
+    expect(follower.stream.cursor).toBe('c.2')
+
+    source.fail(false)
+    await flush()
+    expect(follower.stream.state).toBe('reconnecting')
+  })
+
+  it('tells a tab that joins later the current state', async () => {
+    const b = browser()
+    b.open()
+    await flush()
+    b.live()[0]!.ready('c.1')
+    await flush()
+    const late = b.open()
+    await flush()
+    expect(late.stream.role).toBe('follower')
+    expect(late.stream.state).toBe('live')
+    expect(late.stream.cursor).toBe('c.1')
+  })
+
+  it('hands over to a new leader that resumes from the last cursor relayed', async () => {
+    const b = browser()
+    const first = b.open()
+    const second = b.open()
+    const third = b.open()
+    await flush()
+    const source = b.live()[0]!
+    source.ready('c.1')
+    source.invalidation({ topic: 'cart', revision: '5' }, 'c.2')
+    source.invalidation({ topic: 'app-settings', revision: '6' }, 'c.3')
+    await flush()
+
+    first.stream.close() // the leader's tab closes
+    await flush()
+    expect(source.closed).toBe(true)
+    expect(second.stream.role).toBe('leader')
+    expect(third.stream.role).toBe('follower')
+    expect(b.live()).toHaveLength(1)
+    const next = b.live()[0]!
+    expect(next.url).toBe('/api/events?lastEventId=c.3')
+    expect(second.stream.state).toBe('reconnecting')
+    expect(third.stream.state).toBe('reconnecting')
+
+    // The server replays what changed after c.3, then ready: every tab hears both.
+    next.invalidation({ topic: 'cart', revision: '7' }, 'c.4')
+    next.ready('c.4')
+    await flush()
+    for (const tab of [second, third]) {
+      expect(tab.invalidations.at(-1)).toEqual({ topic: 'cart', revision: '7' })
+      expect(tab.readies.at(-1)).toEqual({ cursor: 'c.4', resumed: true })
+      expect(tab.stream.state).toBe('live')
+    }
+    expect(first.invalidations).toHaveLength(2)
+  })
+
+  it('a closed follower withdraws from the election', async () => {
+    const b = browser()
+    const first = b.open()
+    const second = b.open()
+    const third = b.open()
+    await flush()
+    second.stream.close()
+    first.stream.close()
+    await flush()
+    expect(second.stream.role).toBe('follower')
+    expect(third.stream.role).toBe('leader')
+    expect(b.live()).toHaveLength(1)
+  })
+})
+
+describe('PinionClient sharing', () => {
+  it('falls back to one stream per tab without Web Locks or BroadcastChannel', () => {
+    const original = (globalThis.navigator as { locks?: unknown } | undefined)?.locks
+    expect(original).toBeUndefined() // Node has no Web Locks
+    const client = new PinionClient({ sharing: 'auto', createEventSource: eventSourceFactory().create })
+    expect(client.stream).toBeInstanceOf(EventStream)
+    expect(client.role).toBe('standalone')
+  })
+
+  it('uses the shared stream when given locks and channels', () => {
+    const client = new PinionClient({
+      sharing: { locks: new FakeLocks().manager(), createBroadcastChannel: new FakeBroadcastHub().create },
+      createEventSource: eventSourceFactory().create,
+    })
+    expect(client.stream).toBeInstanceOf(SharedEventStream)
+  })
+})

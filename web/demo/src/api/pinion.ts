@@ -1,0 +1,43 @@
+import { createClient, pinionSync, type ClientOptions, type PinionClient } from '@pinion/client'
+import type { Pinia, PiniaPlugin } from 'pinia'
+import { markRaw, type App, type InjectionKey } from 'vue'
+import { useSyncStatusStore } from '@/stores/syncStatus'
+import type { PinionTopics } from './topics'
+
+/** The demo's client, typed by its topics. */
+export type Pinion = PinionClient<PinionTopics>
+
+/** Provides the client to components (see `usePinion`). */
+export const pinionKey: InjectionKey<Pinion> = Symbol('pinion')
+
+declare module 'pinia' {
+  export interface PiniaCustomProperties {
+    /** The Pinion client, for store actions that write. */
+    readonly $pinion: Pinion
+  }
+}
+
+/** Creates the client: same origin, the stream shared by every tab of the browser. */
+export function createPinion(options?: ClientOptions): Pinion {
+  return createClient<PinionTopics>(options)
+}
+
+/**
+ * Wires a client into the app: `inject(pinionKey)` in components,
+ * `this.$pinion` in store actions, a synced store for every store with a
+ * `sync` option, and the connection/revision status in `useSyncStatusStore`.
+ */
+export function installPinion(app: App, pinia: Pinia, pinion: Pinion): void {
+  app.provide(pinionKey, pinion)
+  const status = useSyncStatusStore(pinia)
+  status.attach(pinion)
+  const client = markRaw(pinion)
+  const provideClient: PiniaPlugin = () => ({ $pinion: client })
+  pinia.use(provideClient)
+  pinia.use(
+    pinionSync(pinion, {
+      onApply: (snapshot, { topic }) => status.applied(topic, snapshot.revision),
+      onError: (error, { topic }) => status.failed(topic, error),
+    }),
+  )
+}

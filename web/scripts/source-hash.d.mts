@@ -1,0 +1,2 @@
+/** Returns the source hash of the web/ directory `root` (see source-hash.mjs). */
+export function sourceHash(root: string): string
