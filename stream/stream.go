@@ -209,7 +209,10 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) er
 		return err
 	}
 	defer h.unregister(c)
-	stop := context.AfterFunc(h.drain, c.evict)
+	// On shutdown the stream ends cleanly (the response is terminated, the
+	// browser reconnects after its retry delay); only a subscriber that
+	// fell behind has its socket cut.
+	stop := context.AfterFunc(h.drain, c.cancel)
 	defer stop()
 
 	h.sse.CreateStream(c.id)
