@@ -24,10 +24,8 @@ type Store struct {
 
 	mu     sync.Mutex
 	docs   map[store.Key]store.Document
-	head   store.Revision
-	notify chan struct{} // closed and replaced on each commit, to wake Wait
 	closed bool
-	done   chan struct{} // closed by Close, to wake Wait for good
+	head   *store.Head
 }
 
 var _ store.Backend = (*Store)(nil)
@@ -44,10 +42,8 @@ func WithClock(now func() time.Time) Option {
 // Open returns a new, empty store.
 func Open(opts ...Option) *Store {
 	s := &Store{
-		now:    time.Now,
-		docs:   make(map[store.Key]store.Document),
-		notify: make(chan struct{}),
-		done:   make(chan struct{}),
+		now:  time.Now,
+		docs: make(map[store.Key]store.Document),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -58,7 +54,7 @@ func Open(opts ...Option) *Store {
 	s.info = store.Info{Epoch: hex.EncodeToString(epoch[:]), Initial: store.Revision(created) + 1}
 	// Starting the head at Initial makes the first write outrank the
 	// never-written state even if the clock goes back after Open.
-	s.head = s.info.Initial
+	s.head = store.NewHead(s.info.Initial)
 	return s
 }
 
@@ -109,16 +105,14 @@ func (s *Store) Update(ctx context.Context, key store.Key, sourceID string, fn s
 	now := s.now()
 	doc := store.Document{
 		Key:      key,
-		Revision: store.NextRevision(s.head, now),
+		Revision: store.NextRevision(s.head.Load(), now),
 		Data:     slices.Clone(data),
 		SourceID: sourceID,
 		// Microseconds, like the durable backends keep it.
 		Time: time.UnixMicro(now.UnixMicro()),
 	}
 	s.docs[key] = doc
-	s.head = doc.Revision
-	close(s.notify)
-	s.notify = make(chan struct{})
+	s.head.Advance(doc.Revision)
 
 	doc.Data = slices.Clone(doc.Data)
 	return doc, nil
@@ -147,7 +141,7 @@ func (s *Store) Heads(ctx context.Context, keys []store.Key) ([]store.Change, st
 			changes = append(changes, doc.Change())
 		}
 	}
-	return changes, s.head, nil
+	return changes, s.head.Load(), nil
 }
 
 // Since returns up to limit changes after the given revision, in revision
@@ -181,23 +175,11 @@ func (s *Store) Since(ctx context.Context, after store.Revision, limit int) ([]s
 // Wait blocks until the head revision is greater than after, ctx ends, or
 // the store is closed.
 func (s *Store) Wait(ctx context.Context, after store.Revision) error {
-	for {
-		s.mu.Lock()
-		closed, head, notify := s.closed, s.head, s.notify
-		s.mu.Unlock()
-		switch {
-		case closed:
-			return store.ErrClosed
-		case head > after:
-			return nil
-		}
-		select {
-		case <-notify:
-		case <-s.done:
-		case <-ctx.Done():
-			return fmt.Errorf("memory: wait: %w", ctx.Err())
-		}
+	err := s.head.Wait(ctx, after)
+	if err != nil && !errors.Is(err, store.ErrClosed) {
+		return fmt.Errorf("memory: wait: %w", err)
 	}
+	return err
 }
 
 // Ping reports whether the store is open.
@@ -218,7 +200,7 @@ func (s *Store) Close() error {
 	if !s.closed {
 		s.closed = true
 		s.docs = nil
-		close(s.done)
+		s.head.Close()
 	}
 	return nil
 }

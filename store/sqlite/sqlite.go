@@ -87,11 +87,10 @@ type Store struct {
 	// than on SQLite's busy timeout.
 	writeMu sync.Mutex
 
-	mu     sync.Mutex // guards the fields below
-	head   store.Revision
-	notify chan struct{} // closed and replaced on each commit, to wake Wait
+	head *store.Head // this process's view of the head, for Wait
+
+	mu     sync.Mutex // guards closed
 	closed bool
-	done   chan struct{} // closed by Close, to wake Wait for good
 }
 
 var _ store.Backend = (*Store)(nil)
@@ -118,10 +117,8 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", dir, err)
 	}
 	s := &Store{
-		dir:    abs,
-		now:    time.Now,
-		notify: make(chan struct{}),
-		done:   make(chan struct{}),
+		dir: abs,
+		now: time.Now,
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -230,7 +227,7 @@ func (s *Store) initSchema(ctx context.Context) error {
 		Scan(&s.info.Epoch, &initial, &head); err != nil {
 		return fmt.Errorf("read identity: %w", err)
 	}
-	s.info.Initial, s.head = store.Revision(initial), store.Revision(head)
+	s.info.Initial, s.head = store.Revision(initial), store.NewHead(store.Revision(head))
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit schema: %w", err)
 	}
@@ -346,13 +343,7 @@ func (s *Store) update(ctx context.Context, key store.Key, sourceID string, fn s
 
 // publish records a committed head and wakes every Wait.
 func (s *Store) publish(rev store.Revision) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if rev > s.head {
-		s.head = rev
-	}
-	close(s.notify)
-	s.notify = make(chan struct{})
+	s.head.Advance(rev)
 }
 
 // Heads returns the last change of each written key among keys, and the
@@ -442,23 +433,11 @@ func (s *Store) Since(ctx context.Context, after store.Revision, limit int) ([]s
 // Wait blocks until the head revision is greater than after, ctx ends, or
 // the store is closed. It knows only the commits of this process.
 func (s *Store) Wait(ctx context.Context, after store.Revision) error {
-	for {
-		s.mu.Lock()
-		closed, head, notify := s.closed, s.head, s.notify
-		s.mu.Unlock()
-		switch {
-		case closed:
-			return store.ErrClosed
-		case head > after:
-			return nil
-		}
-		select {
-		case <-notify:
-		case <-s.done:
-		case <-ctx.Done():
-			return fmt.Errorf("sqlite: wait: %w", ctx.Err())
-		}
+	err := s.head.Wait(ctx, after)
+	if err != nil && !errors.Is(err, store.ErrClosed) {
+		return fmt.Errorf("sqlite: wait: %w", err)
 	}
+	return err
 }
 
 // Ping reports whether the database file can be read.
@@ -484,8 +463,8 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.done)
 	s.mu.Unlock()
+	s.head.Close()
 
 	// The reader goes first: when the last connection closes, SQLite
 	// checkpoints the WAL into the database file.
