@@ -20,11 +20,20 @@ func NoRoute() echo.HandlerFunc {
 // App serves a built single-page app: files as they are, index.html for
 // any other path so client-side routes load. Hashed assets are cached for
 // good; index.html is revalidated so a new build is picked up at once.
-func App(assets fs.FS) echo.HandlerFunc {
+//
+// The page itself establishes the session: otherwise a first visit's
+// parallel API calls (and its event stream) would each be issued a
+// different new principal.
+func App(assets fs.FS, who Authenticator) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		name := strings.TrimPrefix(path.Clean("/"+c.Param("*")), "/")
 		if name == "" {
 			name = "index.html"
+		}
+		if !strings.HasPrefix(name, "assets/") {
+			// A failure here is answered by the API calls that need a
+			// principal; the page itself is public.
+			_, _ = who.Authenticate(c.Response(), c.Request())
 		}
 		f, err := assets.Open(name)
 		if err == nil {

@@ -6,9 +6,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
+	"github.com/pinionkit/pinion/server"
 	"github.com/pinionkit/pinion/store"
+	"github.com/pinionkit/pinion/store/memory"
 )
 
 type snap struct {
@@ -414,4 +417,25 @@ func TestConcurrentActionsLoseNoUpdate(t *testing.T) {
 	if got := field(t, s.Data, "n"); got != float64(2*per) {
 		t.Fatalf("counter %v, want %d", got, 2*per)
 	}
+}
+
+// TestAppPageSetsSession: the first page load issues the session cookie,
+// so the page's parallel first API calls share one principal.
+func TestAppPageSetsSession(t *testing.T) {
+	h := start(t, memory.Open(), server.Config{Assets: fstest.MapFS{
+		"index.html":    {Data: []byte("<!doctype html><title>x</title>")},
+		"assets/app.js": {Data: []byte("1")},
+	}})
+	b := h.browser()
+	r := b.do("GET", "/some/client/route", "")
+	if r.status != 200 || !strings.Contains(r.body, "<title>x</title>") || !strings.Contains(r.header.Get("Set-Cookie"), "pinion_session=") {
+		t.Fatalf("page: %d %v %q", r.status, r.header, r.body)
+	}
+	if r := b.do("GET", "/assets/app.js", ""); r.header.Get("Set-Cookie") != "" || !strings.Contains(r.header.Get("Cache-Control"), "immutable") {
+		t.Fatalf("asset: %v", r.header)
+	}
+	if r := b.do("GET", "/api/topics/user-preferences", ""); r.header.Get("Set-Cookie") != "" {
+		t.Fatal("the API issued a second session")
+	}
+	b.do("GET", "/api/unknown", "").problem(t, 404)
 }

@@ -24,7 +24,7 @@ func (s *Server) routes(st Store, topics *topic.Set, who handlers.Authenticator)
 	api.Any("/*", handlers.NoRoute())
 
 	if s.cfg.Assets != nil {
-		app := handlers.App(s.cfg.Assets)
+		app := handlers.App(s.cfg.Assets, who)
 		e.GET("/*", app)
 		e.HEAD("/*", app)
 	}
