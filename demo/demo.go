@@ -1,6 +1,8 @@
 // Package demo defines the topics the Pinion binary ships for its demo
 // application: shared application settings, per-user preferences and a
-// per-user shopping cart.
+// per-user shopping cart. The doc tags of the fields become their
+// descriptions in the generated OpenAPI document (package openapi), since
+// Go doc comments are not available by reflection.
 package demo
 
 import (
@@ -60,18 +62,18 @@ func Topics() []*topic.Topic {
 type AppSettings struct {
 	// Theme is the colour scheme: light, dark, or system to follow the
 	// operating system.
-	Theme string `json:"theme" validate:"required,oneof=light dark system"`
+	Theme string `json:"theme" validate:"required,oneof=light dark system" doc:"The colour scheme: light, dark, or system to follow the operating system."`
 	// Language is the interface language as a BCP 47 tag, such as en or
 	// pt-BR.
-	Language string `json:"language" validate:"required,bcp47_language_tag"`
+	Language string `json:"language" validate:"required,bcp47_language_tag" doc:"The interface language as a BCP 47 tag, such as en or pt-BR."`
 	// FontSize is the base font size in pixels.
-	FontSize int `json:"fontSize" validate:"min=10,max=32"`
+	FontSize int `json:"fontSize" validate:"min=10,max=32" doc:"The base font size in pixels."`
 	// Notifications turns desktop notifications on.
-	Notifications bool `json:"notifications"`
+	Notifications bool `json:"notifications" doc:"Turns desktop notifications on."`
 	// CompactMode shows denser lists with less padding.
-	CompactMode bool `json:"compactMode"`
+	CompactMode bool `json:"compactMode" doc:"Shows denser lists with less padding."`
 	// ReducedMotion turns off animations.
-	ReducedMotion bool `json:"reducedMotion"`
+	ReducedMotion bool `json:"reducedMotion" doc:"Turns off animations."`
 }
 
 // toggleTheme switches to the next theme in the cycle light → dark →
@@ -91,46 +93,46 @@ func toggleTheme(_ context.Context, s *AppSettings, _ struct{}) error {
 // UserPreferences are one user's personal preferences.
 type UserPreferences struct {
 	// DisplayName is the name shown to other users; empty to show none.
-	DisplayName string `json:"displayName" validate:"max=40"`
+	DisplayName string `json:"displayName" validate:"max=40" doc:"The name shown to other users; empty to show none."`
 	// AccentColor is the highlight colour as a hex colour, such as #4f46e5.
-	AccentColor string `json:"accentColor" validate:"required,hexcolor"`
+	AccentColor string `json:"accentColor" validate:"required,hexcolor" doc:"The highlight colour as a hex colour, such as #4f46e5."`
 	// Sidebar is the state of the navigation sidebar: expanded or
 	// collapsed.
-	Sidebar string `json:"sidebar" validate:"required,oneof=expanded collapsed"`
+	Sidebar string `json:"sidebar" validate:"required,oneof=expanded collapsed" doc:"The state of the navigation sidebar."`
 	// Favorites are the user's favourite pages, at most 10.
-	Favorites []string `json:"favorites" validate:"max=10,dive,required,max=40"`
+	Favorites []string `json:"favorites" validate:"max=10,dive,required,max=40" doc:"The user's favourite pages, at most 10."`
 }
 
 // Cart is one user's shopping cart.
 type Cart struct {
 	// Items are the lines of the cart, one per product, at most 50.
-	Items []CartItem `json:"items" validate:"max=50,dive"`
+	Items []CartItem `json:"items" validate:"max=50,dive" doc:"The lines of the cart, one per product, at most 50."`
 	// Coupon is a discount code; empty when none is applied.
-	Coupon string `json:"coupon" validate:"omitempty,alphanum,max=16"`
+	Coupon string `json:"coupon" validate:"omitempty,alphanum,max=16" doc:"A discount code; empty when none is applied."`
 }
 
 // CartItem is one line of a cart: a product and its quantity.
 type CartItem struct {
 	// SKU identifies the product.
-	SKU string `json:"sku" validate:"required,max=32"`
+	SKU string `json:"sku" validate:"required,max=32" doc:"Identifies the product."`
 	// Name is the product's name as shown to the user.
-	Name string `json:"name" validate:"required,max=80"`
+	Name string `json:"name" validate:"required,max=80" doc:"The product's name as shown to the user."`
 	// Qty is the number of units, from 1 to 99.
-	Qty int `json:"qty" validate:"min=1,max=99"`
+	Qty int `json:"qty" validate:"min=1,max=99" doc:"The number of units, from 1 to 99."`
 	// PriceCents is the unit price in cents.
-	PriceCents int `json:"priceCents" validate:"min=0,max=10000000"`
+	PriceCents int `json:"priceCents" validate:"min=0,max=10000000" doc:"The unit price in cents."`
 }
 
 // AddItemInput is the input of the add-item action.
 type AddItemInput struct {
 	// SKU identifies the product.
-	SKU string `json:"sku" validate:"required,max=32"`
+	SKU string `json:"sku" validate:"required,max=32" doc:"Identifies the product."`
 	// Name is the product's name as shown to the user.
-	Name string `json:"name" validate:"required,max=80"`
+	Name string `json:"name" validate:"required,max=80" doc:"The product's name as shown to the user."`
 	// PriceCents is the unit price in cents.
-	PriceCents int `json:"priceCents" validate:"min=0,max=10000000"`
+	PriceCents int `json:"priceCents" validate:"min=0,max=10000000" doc:"The unit price in cents."`
 	// Qty is the number of units to add, from 1 to 99.
-	Qty int `json:"qty" validate:"min=1,max=99"`
+	Qty int `json:"qty" validate:"min=1,max=99" doc:"The number of units to add, from 1 to 99."`
 }
 
 // addItem adds a product to the cart. A product already in the cart keeps
@@ -152,11 +154,11 @@ func addItem(_ context.Context, c *Cart, in AddItemInput) error {
 // SetQuantityInput is the input of the set-quantity action.
 type SetQuantityInput struct {
 	// SKU identifies a product in the cart.
-	SKU string `json:"sku" validate:"required,max=32"`
+	SKU string `json:"sku" validate:"required,max=32" doc:"Identifies a product in the cart."`
 	// Qty is the new number of units, from 0 to 99; 0 removes the line.
 	// It is a pointer so that a request without qty is refused instead of
 	// being read as 0, which would remove the line.
-	Qty *int `json:"qty" validate:"required,min=0,max=99"`
+	Qty *int `json:"qty" validate:"required,min=0,max=99" doc:"The new number of units, from 0 to 99; 0 removes the line."`
 }
 
 // setQuantity sets the quantity of a product in the cart; 0 removes it.
@@ -176,7 +178,7 @@ func setQuantity(_ context.Context, c *Cart, in SetQuantityInput) error {
 // RemoveItemInput is the input of the remove-item action.
 type RemoveItemInput struct {
 	// SKU identifies a product in the cart.
-	SKU string `json:"sku" validate:"required,max=32"`
+	SKU string `json:"sku" validate:"required,max=32" doc:"Identifies a product in the cart."`
 }
 
 // removeItem removes a product from the cart.

@@ -97,7 +97,13 @@ func classify(err error) (p Problem, internal bool) {
 	case errors.As(err, &se):
 		return Problem{Status: http.StatusBadRequest, Detail: "The body is not one well-formed JSON value: " + se.Error() + "."}, false
 	case errors.As(err, &ve):
-		return Problem{Status: http.StatusUnprocessableEntity, Detail: summary(ve), Errors: ve.Errors}, false
+		entries := ve.Errors
+		if len(entries) == 0 {
+			// A 422 always names at least one problem (the contract says
+			// so); an action that rejected without one blames the document.
+			entries = []topic.FieldError{{Rule: "invalid", Message: "The document is invalid."}}
+		}
+		return Problem{Status: http.StatusUnprocessableEntity, Detail: summary(ve), Errors: entries}, false
 	case errors.Is(err, topic.ErrUnknownAction):
 		return Problem{Status: http.StatusNotFound, Detail: "There is no such action."}, false
 	case errors.Is(err, auth.ErrUnauthenticated):

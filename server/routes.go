@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/pinionkit/pinion/handlers"
+	"github.com/pinionkit/pinion/openapi"
 	"github.com/pinionkit/pinion/topic"
 )
 
@@ -12,6 +13,7 @@ func (s *Server) routes(st Store, topics *topic.Set, who handlers.Authenticator)
 
 	e.GET("/healthz", handlers.Healthz())
 	e.GET("/readyz", handlers.Readyz(st))
+	e.GET(openapi.Path, handlers.OpenAPI(s.spec))
 
 	api := e.Group("/api")
 	api.GET("/topics", handlers.List(topics, st, who))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/pinionkit/pinion/handlers"
+	"github.com/pinionkit/pinion/openapi"
 	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/stream"
 	"github.com/pinionkit/pinion/topic"
@@ -43,6 +44,9 @@ type Config struct {
 	// Assets, when set, is served at / as a single-page app (index.html
 	// for unknown paths outside /api).
 	Assets fs.FS
+	// OpenAPI describes the API in the OpenAPI document the server
+	// generates from its topics and serves at openapi.Path.
+	OpenAPI openapi.Options
 }
 
 // Store is what the server needs from a backend.
@@ -59,6 +63,7 @@ type Server struct {
 	log  *slog.Logger
 	echo *echo.Echo
 	hub  *stream.Hub
+	spec []byte // the OpenAPI document of this server's topics
 	http *http.Server
 	ln   net.Listener
 }
@@ -88,7 +93,12 @@ func New(cfg Config, st Store, topics *topic.Set, who handlers.Authenticator, lo
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = handlers.ErrorHandler(log)
-	s := &Server{cfg: cfg, log: log, echo: e, hub: hub}
+	spec, err := openapi.Generate(topics, cfg.OpenAPI)
+	if err != nil {
+		// Only possible without a valid topic set, which NewSet prevents.
+		log.Error("generating the OpenAPI document", "err", err)
+	}
+	s := &Server{cfg: cfg, log: log, echo: e, hub: hub, spec: spec}
 	s.routes(st, topics, who)
 	s.http = &http.Server{
 		Handler: e,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/demo"
+	"github.com/pinionkit/pinion/openapi"
 	"github.com/pinionkit/pinion/server"
 	"github.com/pinionkit/pinion/store/sqlite"
 	"github.com/pinionkit/pinion/topic"
@@ -75,6 +76,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "openapi" {
+		return writeOpenAPI(args[1:], stdout)
+	}
 	o, err := parse(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -117,4 +121,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("store open", "dir", o.dataDir, "epoch", st.Info().Epoch)
 	return srv.Run(ctx)
+}
+
+// writeOpenAPI writes the OpenAPI document of the demo topics, the one the
+// server serves at openapi.Path: `pinion openapi > openapi.yaml`.
+func writeOpenAPI(args []string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("openapi: unexpected arguments: %s", strings.Join(args, " "))
+	}
+	topics, err := topic.NewSet(demo.Topics()...)
+	if err != nil {
+		return fmt.Errorf("demo topics: %w", err)
+	}
+	doc, err := openapi.Generate(topics, openapi.Options{})
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(doc)
+	return err
 }

@@ -262,3 +262,17 @@ func TestChildProcess(t *testing.T) {
 	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-data", dir}, func(string) string { return "" }, os.Stdout, os.Stderr)
 	t.Fatalf("run returned: %v", err)
 }
+
+func TestOpenAPICommandWritesTheCommittedDocument(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"openapi"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	committed, err := os.ReadFile("../../openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), committed) {
+		t.Fatal("openapi.yaml is stale: run `make openapi`")
+	}
+}

@@ -1,0 +1,144 @@
+package openapi
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/pinionkit/pinion/topic"
+)
+
+// document is an OpenAPI document under construction.
+type document struct {
+	opts   Options
+	topics []*topic.Topic
+	types  *builder
+	opIDs  *registry
+
+	paths *object
+	tags  []any
+	// Reusable responses, parameters and headers are added the first
+	// time an operation refers to them, so that none goes unused.
+	responses  map[string]*object
+	parameters map[string]*object
+	headers    map[string]*object
+}
+
+// sharedSchemas are the component names of the protocol's own schemas;
+// topic schemas never take them.
+var sharedSchemas = []string{
+	"Cursor", "FieldError", "Invalidation", "PreconditionProblem", "Problem", "Ready",
+	"Revision", "SourceId", "TopicList", "TopicName", "TopicSummary", "ValidationProblem",
+}
+
+func newDocument(set *topic.Set, opts Options) *document {
+	return &document{
+		opts:       opts,
+		topics:     set.All(),
+		types:      newBuilder(newRegistry(sharedSchemas...)),
+		opIDs:      newRegistry("listTopics", "streamEvents", "healthz", "readyz", "getOpenAPI"),
+		paths:      newObject(),
+		responses:  make(map[string]*object),
+		parameters: make(map[string]*object),
+		headers:    make(map[string]*object),
+	}
+}
+
+// build assembles the whole document.
+func (d *document) build() *object {
+	d.sharedSchemas()
+	// Fixed tags have capitals and spaces, which topic names cannot have,
+	// so that a topic named events still gets a tag of its own.
+	d.tag("Topics", "The topics the caller may read, with the caller's current revision of each.")
+	d.listPath()
+	for _, t := range d.topics {
+		d.topicPaths(t)
+	}
+	d.tag("Event stream", "The event stream: one Server-Sent Events connection for any number of topics.")
+	d.eventsPath()
+	d.tag("Server", "Health, readiness and this document.")
+	d.serverPaths()
+
+	components := newObject().
+		set("schemas", sorted(d.types.schemas, func(s *schema) any { return s.render() })).
+		set("responses", sorted(d.responses, identity)).
+		set("parameters", sorted(d.parameters, identity)).
+		set("headers", sorted(d.headers, identity)).
+		set("securitySchemes", newObject().set("session", newObject().
+			set("type", "apiKey").
+			set("in", "cookie").
+			set("name", d.opts.SessionCookie).
+			set("description", "The development authenticator's session cookie (HttpOnly, SameSite=Lax). "+
+				"A browser sends it by itself; the server sets it on first contact, so the first request may go without it. "+
+				"A server with another authenticator documents its own scheme.")))
+
+	return newObject().
+		set("openapi", "3.1.0").
+		set("info", newObject().
+			set("title", d.opts.Title).
+			set("version", d.opts.Version).
+			set("description", d.description()).
+			set("license", d.license())).
+		set("servers", []any{newObject().set("url", "/")}).
+		// Either the session cookie or nothing: the cookie is set by
+		// the first answer.
+		set("security", []any{newObject().set("session", []any{}), newObject()}).
+		set("tags", d.tags).
+		set("paths", d.paths).
+		set("components", components)
+}
+
+func (d *document) description() string {
+	text := `Pinion keeps named JSON documents, *topics*, on the server and tells every browser tab when one changes. It speaks the invalidation → pull → apply-if-newer protocol of ` + "`@statesync/core`" + ` over plain HTTP and Server-Sent Events.
+
+- Read a topic with ` + "`GET /api/topics/{topic}`" + `: a snapshot ` + "`{revision, data}`" + ` with a strong ` + "`ETag`" + `.
+- Change it with ` + "`PUT`" + ` (replace), ` + "`PATCH`" + ` (RFC 7396 merge patch), ` + "`DELETE`" + ` (reset to the default) or ` + "`POST /api/topics/{topic}/actions/{action}`" + ` (a named command). Every successful write answers the new snapshot and raises one invalidation on the event stream.
+- Listen to ` + "`GET /api/events`" + `, and fetch a topic again when an invalidation names a revision newer than the one you hold.
+
+A revision is the decimal form of an unsigned 64-bit integer: compare revisions as numbers (for example with BigInt), never as strings.
+
+Every error is ` + "`application/problem+json`" + ` (RFC 9457). A topic, an action or any other path under /api that does not exist answers 404 with a Problem, whatever the method; /healthz, /readyz and /openapi.yaml answer 405 with a Problem and an ` + "`Allow`" + ` header to other methods. Other paths serve the web app, when the server has one. When the server allows other origins, CORS preflights and headers come on top of what is described here.
+
+Who is asking is decided by the server's authenticator. The development default gives every browser its own principal through an HttpOnly cookie that it sets on first contact. Per-principal topics keep one document per principal; the URL never names the principal.
+
+For every topic, ` + "`<Topic>`" + ` is the document as the server sends it (every member present), ` + "`<Topic>Input`" + ` the document a client sends with PUT (a member whose zero value would fail validation is required, since a missing member reads as its zero value), and ` + "`<Topic>Patch`" + ` the body of PATCH. This document is generated by Pinion from the registered topics.`
+	if d.opts.Description != "" {
+		text = strings.TrimSpace(d.opts.Description) + "\n\n" + text
+	}
+	return text
+}
+
+func (d *document) license() *object {
+	if d.opts.License == "" {
+		return nil
+	}
+	return newObject().set("name", d.opts.License).set("identifier", d.opts.License)
+}
+
+// tag declares an operation tag.
+func (d *document) tag(name, description string) {
+	d.tags = append(d.tags, newObject().set("name", name).set("description", description))
+}
+
+// sorted renders a component map with its names in order.
+func sorted[V any](m map[string]V, render func(V) any) *object {
+	if len(m) == 0 {
+		return nil
+	}
+	o := newObject()
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		o.set(name, render(m[name]))
+	}
+	return o
+}
+
+func identity(o *object) any { return o }
+
+// refTo is a reference to a component of the given kind.
+func refTo(kind, name string) *object {
+	return newObject().set("$ref", "#/components/"+kind+"/"+name)
+}

@@ -1,0 +1,136 @@
+package openapi
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// schemaRef is a reference to a component schema, in document form.
+func schemaRef(name string) *object { return refTo("schemas", name) }
+
+// constString is the schema of a header whose value never varies.
+func constString(v string) *object {
+	return newObject().set("type", "string").set("const", v)
+}
+
+// header returns a reference to a shared response header, adding it on
+// first use.
+func (d *document) header(name string) *object {
+	if _, ok := d.headers[name]; !ok {
+		h := newObject()
+		switch name {
+		case "ETag":
+			h.set("description", "The document's revision as a strong entity tag (never W/).").set("required", true).
+				set("schema", newObject().set("type", "string").set("pattern", etagPattern))
+		case "SetCookie":
+			h.set("description", "The development authenticator's session cookie (HttpOnly, SameSite=Lax), set on a browser's first request.").
+				set("schema", newObject().set("type", "string"))
+		case "RetryAfter":
+			h.set("description", "Seconds to wait before trying again.").set("required", true).
+				set("schema", newObject().set("type", "integer").set("minimum", 0))
+		case "NoCache":
+			h.set("description", "Caches must revalidate before reuse.").set("required", true).set("schema", constString("no-cache"))
+		case "PrivateNoCache":
+			h.set("description", "The answer is the caller's own: shared caches must not keep it, and every cache must revalidate.").
+				set("required", true).set("schema", constString("private, no-cache"))
+		case "VaryPrincipal":
+			h.set("description", "The answer depends on who is asking.").set("required", true).set("schema", constString("Cookie, Authorization"))
+		case "NoBuffering":
+			h.set("description", "Tells nginx not to buffer the stream.").set("required", true).set("schema", constString("no"))
+		default:
+			panic(fmt.Sprintf("openapi: no header component %q", name)) // a bug in this package
+		}
+		d.headers[name] = h
+	}
+	return refTo("headers", name)
+}
+
+// parameter returns a reference to a shared parameter, adding it on
+// first use.
+func (d *document) parameter(name string) *object {
+	if _, ok := d.parameters[name]; !ok {
+		p := newObject()
+		switch name {
+		case "IfMatch":
+			p.set("name", "If-Match").set("in", "header").
+				set("description", "Makes the write conditional: it happens only when this names the current revision (\"<revision>\"), lists it, or is *. Otherwise the answer is 412 and nothing changes. Weak tags never match.").
+				set("schema", newObject().set("type", "string").set("pattern", etagListPattern))
+		case "IfNoneMatch":
+			p.set("name", "If-None-Match").set("in", "header").
+				set("description", "Answers 304 without a body when this names the current revision, lists it, or is *.").
+				set("schema", newObject().set("type", "string").set("pattern", etagListPattern))
+		case "SourceId":
+			p.set("name", "X-Source-Id").set("in", "header").
+				set("description", "The writing window's id, copied into the invalidation's sourceId so that the window can recognise its own echo. A value outside 1 to 128 printable ASCII characters answers 400.").
+				set("schema", schemaRef("SourceId"))
+		case "LastEventID":
+			p.set("name", "Last-Event-ID").set("in", "header").
+				set("description", "The id of the last event received; browsers send it by themselves on reconnect. The stream then first replays, for each subscribed topic changed since, one invalidation with its current revision. It wins over lastEventId; an empty value counts as absent.").
+				set("schema", newObject().set("type", "string"))
+		case "LastEventIDQuery":
+			p.set("name", "lastEventId").set("in", "query").
+				set("description", "Like Last-Event-ID, for a first connection (EventSource cannot set headers). An empty value counts as absent.").
+				set("schema", newObject().set("type", "string"))
+		case "Topics":
+			p.set("name", "topic").set("in", "query").set("style", "form").set("explode", true).
+				set("description", "A topic to subscribe to; repeat the parameter for more. Without it, every topic the caller may read. An unknown topic answers 404.").
+				set("schema", newObject().set("type", "array").set("items", schemaRef("TopicName")))
+		default:
+			panic(fmt.Sprintf("openapi: no parameter component %q", name)) // a bug in this package
+		}
+		d.parameters[name] = p
+	}
+	return refTo("parameters", name)
+}
+
+// errorResponse returns a reference to the shared response of an error
+// status, adding it on first use.
+func (d *document) errorResponse(status int) *object {
+	name, description, body := errorKind(status)
+	if _, ok := d.responses[name]; !ok {
+		headers := newObject()
+		switch status {
+		case http.StatusPreconditionFailed:
+			headers.set("ETag", d.header("ETag"))
+		case http.StatusTooManyRequests:
+			headers.set("Retry-After", d.header("RetryAfter"))
+		}
+		// The authenticator may have issued its cookie before the error.
+		headers.set("Set-Cookie", d.header("SetCookie"))
+		d.responses[name] = newObject().
+			set("description", description).
+			set("headers", headers).
+			set("content", newObject().set("application/problem+json", newObject().set("schema", schemaRef(body))))
+	}
+	return refTo("responses", name)
+}
+
+// errorKind names the shared response of an error status, describes it
+// and names its body's schema.
+func errorKind(status int) (name, description, body string) {
+	switch status {
+	case http.StatusBadRequest:
+		return "BadRequest", "The body is not exactly one well-formed JSON value (detail says where), or a header is malformed (If-Match, X-Source-Id). Nothing changed.", "Problem"
+	case http.StatusUnauthorized:
+		return "Unauthorized", "The request has no valid credentials. The development authenticator never answers this.", "Problem"
+	case http.StatusForbidden:
+		return "Forbidden", "The caller may not use this topic. The development authenticator never answers this.", "Problem"
+	case http.StatusNotFound:
+		return "NotFound", "A topic named in the request does not exist.", "Problem"
+	case http.StatusPreconditionFailed:
+		return "PreconditionFailed", "If-Match did not name the current revision. The current revision is in ETag and currentRevision; nothing changed.", "PreconditionProblem"
+	case http.StatusRequestEntityTooLarge:
+		return "ContentTooLarge", "The body is over the server's limit (1 MiB by default). Nothing changed.", "Problem"
+	case http.StatusUnsupportedMediaType:
+		return "UnsupportedMediaType", "The body is not of the operation's media type (a charset=utf-8 parameter is accepted). Nothing changed.", "Problem"
+	case http.StatusUnprocessableEntity:
+		return "ValidationFailed", "Well-formed JSON whose content is wrong: a wrong type, an unknown member, a failed rule, or a command the action refused. errors lists every problem; nothing changed.", "ValidationProblem"
+	case http.StatusTooManyRequests:
+		return "TooManyRequests", "Too many event streams are open, for this caller or in all. Share one stream between a page's stores (or a browser's tabs).", "Problem"
+	case http.StatusInternalServerError:
+		return "InternalError", "The server failed to handle the request, for example because its store failed.", "Problem"
+	case http.StatusServiceUnavailable:
+		return "Unavailable", "The server cannot serve this now: its store is unreachable, or it is shutting down. Retry, on another instance if there is one.", "Problem"
+	}
+	panic(fmt.Sprintf("openapi: no response for status %d", status)) // a bug in this package
+}
