@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 NPM   ?= npm
 
-.PHONY: all run test test-go test-web check-generated web deps bench lint clean
+.PHONY: all run test check-generated web openapi deps bench clean
 
 all: test
 
@@ -26,14 +26,25 @@ test: deps
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) test -race -count=1 -timeout 20m ./...
 	cd web && $(NPM) run typecheck && $(NPM) test
+	cd web && $(NPM) run api:lint
 	$(MAKE) check-generated
+
+# Regenerate openapi.yaml from the demo topics, and the TypeScript types
+# the web client is typed with.
+openapi: deps
+	$(GO) run ./cmd/pinion openapi > openapi.yaml.tmp && mv openapi.yaml.tmp openapi.yaml
+	cd web && $(NPM) run api:types
 
 # Rebuild the demo app into web/dist (committed, embedded by the binary).
 web: deps
 	cd web && $(NPM) run build
 
-# Fails when a committed generated file differs from a fresh generation.
-check-generated: web
+# Fails when a committed generated file differs from a fresh generation
+# (openapi.yaml itself is checked by a Go test).
+check-generated: deps
+	cd web && $(NPM) run api:types
+	@git diff --exit-code --stat -- web/demo/src/api/schema.d.ts || (echo "schema.d.ts is stale: run 'make openapi' and commit it"; exit 1)
+	$(MAKE) web
 	@git diff --exit-code --stat -- web/dist || (echo "web/dist is stale: run 'make web' and commit it"; exit 1)
 	@test -z "$$(git status --porcelain --untracked-files=all -- web/dist)" || (git status --porcelain -- web/dist; echo "web/dist has uncommitted files: run 'make web' and commit it"; exit 1)
 

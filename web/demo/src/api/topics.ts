@@ -1,81 +1,29 @@
 /**
- * The demo's topics, their documents and their actions' inputs.
- *
- * Written by hand for now. When openapi-typescript generates the schema, this
- * is the one file to change: re-export the generated component schemas under
- * the same names (e.g. `export type AppSettings = components['schemas']['AppSettings']`)
- * and keep `PinionTopics` as the map that types the client.
+ * The demo's topics, their documents and their actions' inputs, taken from
+ * the types openapi-typescript generates from `openapi.yaml` into
+ * `schema.d.ts` (`make openapi` regenerates both; `make test` fails when
+ * they are stale). Only `PinionTopics`, the map that types the client, and
+ * the defaults are written here.
  */
+import type { components } from './schema'
 
-export type Theme = 'light' | 'dark' | 'system'
+type Schemas = components['schemas']
 
-/** `app-settings` (shared by everyone). */
-export interface AppSettings {
-  theme: Theme
-  /** A BCP 47 language tag: `en`, `fr-CA`. */
-  language: string
-  /** Base font size in pixels, 10 to 32. */
-  fontSize: number
-  notifications: boolean
-  compactMode: boolean
-  reducedMotion: boolean
-}
-
-export type SidebarState = 'expanded' | 'collapsed'
-
-/** `user-preferences` (one per browser). */
-export interface UserPreferences {
-  /** At most 40 characters; empty shows no name. */
-  displayName: string
-  /** A hex colour: `#4f46e5`. */
-  accentColor: string
-  sidebar: SidebarState
-  /** At most 10, each 1 to 40 characters. */
-  favorites: string[]
-}
-
-export interface CartItem {
-  /** At most 32 characters. */
-  sku: string
-  /** At most 80 characters. */
-  name: string
-  /** 1 to 99. */
-  qty: number
-  /** 0 to 10 000 000. */
-  priceCents: number
-}
-
-/** `cart` (one per browser). */
-export interface Cart {
-  /** At most 50 lines. */
-  items: CartItem[]
-  /** Alphanumeric, at most 16 characters; empty when none. */
-  coupon: string
-}
-
-export interface AddItemInput {
-  sku: string
-  name: string
-  priceCents: number
-  qty: number
-}
-
-export interface SetQuantityInput {
-  sku: string
-  /** 0 to 99; 0 removes the line. */
-  qty: number
-}
-
-export interface RemoveItemInput {
-  sku: string
-}
-
+export type AppSettings = Schemas['AppSettings']
+export type Theme = AppSettings['theme']
+export type UserPreferences = Schemas['UserPreferences']
+export type SidebarState = UserPreferences['sidebar']
+export type Cart = Schemas['Cart']
+export type CartItem = Schemas['CartItem']
+export type AddItemInput = Schemas['CartAddItemInput']
+export type SetQuantityInput = Schemas['CartSetQuantityInput']
+export type RemoveItemInput = Schemas['CartRemoveItemInput']
 /** An action without input. */
-export type NoInput = Record<string, never>
+export type NoInput = Schemas['CartClearInput']
 
 /** The topic map that types the client. */
 export type PinionTopics = {
-  'app-settings': { data: AppSettings; actions: { 'toggle-theme': NoInput } }
+  'app-settings': { data: AppSettings; actions: { 'toggle-theme': Schemas['AppSettingsToggleThemeInput'] } }
   'user-preferences': { data: UserPreferences; actions: Record<never, never> }
   cart: {
     data: Cart
