@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 
@@ -46,15 +47,7 @@ func Events(topics *topic.Set, hub Streamer, who Authenticator) echo.HandlerFunc
 		for _, t := range selected {
 			keys = append(keys, keyFor(t, principal))
 		}
-		slices.SortFunc(keys, func(a, b store.Key) int {
-			switch {
-			case a.Topic < b.Topic:
-				return -1
-			case a.Topic > b.Topic:
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(keys, func(a, b store.Key) int { return cmp.Compare(a.Topic, b.Topic) })
 		// The header wins over the parameter; an empty value counts as
 		// absent.
 		cursor := c.Request().Header.Get("Last-Event-ID")

@@ -8,6 +8,7 @@
 package stream
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -488,32 +489,12 @@ func (h *Hub) replay(c *conn, heads []store.Change, head store.Revision) []store
 		}
 	}
 	slices.SortFunc(out, func(a, b store.Change) int {
-		if a.Revision != b.Revision {
-			return cmpRev(a.Revision, b.Revision)
+		if c := cmp.Compare(a.Revision, b.Revision); c != 0 {
+			return c
 		}
-		return cmpStr(a.Topic, b.Topic)
+		return cmp.Compare(a.Topic, b.Topic)
 	})
 	return out
-}
-
-func cmpRev(a, b store.Revision) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // invalidationData is the InvalidationEvent of @statesync/core.
