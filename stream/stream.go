@@ -225,6 +225,11 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) er
 	r2.URL.RawQuery = "stream=" + c.id
 	h.sse.ServeHTTP(c.w, r2)
 	c.w.finish()
+	// Closed before the r3labs stream goes away, so that a change offered
+	// in between is not mistaken for a subscriber falling behind.
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 	// ServeHTTP returns after the subscriber was deregistered, so removing
 	// the stream now does not leak its context watcher goroutine.
 	h.sse.RemoveStream(c.id)
