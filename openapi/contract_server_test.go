@@ -1,18 +1,17 @@
 package openapi_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pinionkit/pinion/auth"
+	"github.com/pinionkit/pinion/internal/ssetest"
 	"github.com/pinionkit/pinion/server"
 	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/store/memory"
@@ -211,41 +210,16 @@ func (b *browser) open(t *testing.T, c call) (*stream, reply) {
 	return s, r
 }
 
-// read parses frames as a browser does: fields up to a blank line make an
-// event; comments are skipped.
+// read parses frames as a browser does; comments are skipped.
 func (s *stream) read(body io.ReadCloser) {
 	defer close(s.done)
 	defer close(s.events)
 	defer body.Close()
-	sc := bufio.NewScanner(body)
-	var ev event
-	var data []string
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			if data != nil {
-				ev.data = strings.Join(data, "\n")
-				s.events <- ev
-			}
-			ev, data = event{}, nil
-			continue
+	_ = ssetest.Read(body, func(e ssetest.Event) {
+		if e.Comment == "" {
+			s.events <- event{id: e.ID, name: e.Name, data: e.Data, retry: e.Retry}
 		}
-		if strings.HasPrefix(line, ":") {
-			continue
-		}
-		field, value, _ := strings.Cut(line, ":")
-		value = strings.TrimPrefix(value, " ")
-		switch field {
-		case "id":
-			ev.id = value
-		case "event":
-			ev.name = value
-		case "data":
-			data = append(data, value)
-		case "retry":
-			ev.retry = value
-		}
-	}
+	})
 }
 
 func (s *stream) close() {

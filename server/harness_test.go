@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/demo"
+	"github.com/pinionkit/pinion/internal/ssetest"
 	"github.com/pinionkit/pinion/server"
 	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/store/memory"
@@ -195,40 +195,11 @@ func (b *browser) stream(path string, headers ...string) *sseConn {
 func (s *sseConn) read() {
 	defer close(s.done)
 	defer close(s.events)
-	sc := bufio.NewScanner(s.resp.Body)
-	var ev event
-	var data []string
-	has := false
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			if has {
-				ev.data = strings.Join(data, "\n")
-				s.events <- ev
-			}
-			ev, data, has = event{}, nil, false
-			continue
-		}
-		if strings.HasPrefix(line, ":") {
-			s.events <- event{comment: strings.TrimSpace(line[1:])}
-			continue
-		}
-		field, value, _ := strings.Cut(line, ":")
-		value = strings.TrimPrefix(value, " ")
-		switch field {
-		case "id":
-			ev.id = value
-		case "event":
-			ev.name = value
-		case "data":
-			data = append(data, value)
-			has = true
-		case "retry":
-			ev.retry = value
-		}
-	}
+	err := ssetest.Read(s.resp.Body, func(e ssetest.Event) {
+		s.events <- event{id: e.ID, name: e.Name, data: e.Data, retry: e.Retry, comment: e.Comment}
+	})
 	s.mu.Lock()
-	s.err = sc.Err()
+	s.err = err
 	if s.err == nil {
 		s.err = io.EOF
 	}
