@@ -13,6 +13,7 @@ import (
 	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/internal/ssetest"
 	"github.com/pinionkit/pinion/server"
+	"github.com/pinionkit/pinion/server/servertest"
 	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/store/memory"
 )
@@ -94,19 +95,7 @@ func startServer(t *testing.T, k *contract) *running {
 		BodyLimit:              bodyLimit,
 		MaxStreamsPerPrincipal: 1,
 	}, st, demoSet(t), testAuth{}, nil)
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
-	return &running{t: t, base: "http://" + srv.Addr(), store: st, k: k}
+	return &running{t: t, base: servertest.Run(t, srv), store: st, k: k}
 }
 
 // failing runs fn with the store down.

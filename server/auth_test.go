@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
@@ -15,29 +14,12 @@ type refuse struct{ err error }
 
 func (r refuse) Authenticate(http.ResponseWriter, *http.Request) (string, error) { return "", r.err }
 
-func startWith(t *testing.T, who interface {
-	Authenticate(http.ResponseWriter, *http.Request) (string, error)
-}, cfg server.Config) *harness {
-	t.Helper()
-	cfg.Addr = "127.0.0.1:0"
-	st := memory.Open()
-	srv := server.New(cfg, st, testTopics(t), who, nil)
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return &harness{t: t, base: "http://" + srv.Addr(), srv: srv, st: st}
-}
-
 func TestAuthenticationFailures(t *testing.T) {
 	for _, tc := range []struct {
 		err    error
 		status int
 	}{{auth.ErrUnauthenticated, 401}, {auth.ErrForbidden, 403}} {
-		h := startWith(t, refuse{tc.err}, server.Config{})
+		h := startWith(t, memory.Open(), refuse{tc.err}, server.Config{})
 		b := h.browser()
 		requests := [][]string{
 			{"GET", "/api/topics", ""},
@@ -59,7 +41,7 @@ func TestAuthenticationFailures(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
-	h := startWith(t, auth.Cookie{}, server.Config{AllowedOrigins: []string{"https://app.example"}})
+	h := start(t, memory.Open(), server.Config{AllowedOrigins: []string{"https://app.example"}})
 	b := h.browser()
 	r := b.do("OPTIONS", "/api/topics/app-settings", "",
 		"Origin", "https://app.example",

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pinionkit/pinion/server"
+	"github.com/pinionkit/pinion/server/servertest"
 	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/store/memory"
 	"github.com/pinionkit/pinion/store/sqlite"
@@ -32,16 +33,8 @@ func benchServer(b *testing.B, backend string) (*server.Server, testStore, strin
 		b.Cleanup(func() { s.Close() })
 		st = s
 	}
-	t := &testing.T{}
-	srv := server.New(server.Config{Addr: "127.0.0.1:0", MaxStreams: 20000, MaxStreamsPerPrincipal: 20000}, st, testTopics(t), fixedPrincipal{}, nil)
-	if err := srv.Open(); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = srv.Run(ctx); close(done) }()
-	b.Cleanup(func() { cancel(); <-done })
-	return srv, st, "http://" + srv.Addr()
+	srv := server.New(server.Config{Addr: "127.0.0.1:0", MaxStreams: 20000, MaxStreamsPerPrincipal: 20000}, st, testTopics(b), fixedPrincipal{}, nil)
+	return srv, st, servertest.Run(b, srv)
 }
 
 // fixedPrincipal makes every request the same principal, so benchmarks

@@ -13,8 +13,10 @@ import (
 
 	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/demo"
+	"github.com/pinionkit/pinion/handlers"
 	"github.com/pinionkit/pinion/internal/ssetest"
 	"github.com/pinionkit/pinion/server"
+	"github.com/pinionkit/pinion/server/servertest"
 	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/store/memory"
 	"github.com/pinionkit/pinion/topic"
@@ -29,7 +31,7 @@ type increment struct {
 	By int `json:"by" validate:"min=1,max=10"`
 }
 
-func testTopics(t *testing.T) *topic.Set {
+func testTopics(t testing.TB) *topic.Set {
 	t.Helper()
 	counter := topic.Define("counter", topic.Spec[Counter]{
 		Description: "A shared counter.",
@@ -60,35 +62,22 @@ type testStore interface {
 	store.Backend
 }
 
-// start runs a server on 127.0.0.1:0 until the test ends.
+// start runs a server on 127.0.0.1:0 with the development cookie
+// authenticator until the test ends.
 func start(t *testing.T, st testStore, cfg server.Config) *harness {
+	t.Helper()
+	return startWith(t, st, auth.Cookie{}, cfg)
+}
+
+// startWith is start with another authenticator. Open listens before Run
+// serves, so the server takes requests as soon as this returns.
+func startWith(t *testing.T, st testStore, who handlers.Authenticator, cfg server.Config) *harness {
 	t.Helper()
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
-	srv := server.New(cfg, st, testTopics(t), auth.Cookie{}, nil)
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server run: %v", err)
-		}
-	})
-	h := &harness{t: t, base: "http://" + srv.Addr(), srv: srv, st: st}
-	waitFor(t, "healthz", func() bool {
-		resp, err := http.Get(h.base + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
-	return h
+	srv := server.New(cfg, st, testTopics(t), who, nil)
+	return &harness{t: t, base: servertest.Run(t, srv), srv: srv, st: st}
 }
 
 func startMemory(t *testing.T) *harness {
