@@ -157,6 +157,13 @@ type Backend interface {
 // ErrClosed is returned by a backend used after Close.
 var ErrClosed = errors.New("store: closed")
 
+// ErrUnavailable marks a failure to reach the store's database (down,
+// restarting, unreachable, out of connections), as opposed to a failure of
+// the request itself. It is temporary: the same call may succeed later, and
+// a write that failed with it was not acknowledged. The HTTP layer answers
+// it with 503 and Retry-After.
+var ErrUnavailable = errors.New("store: unavailable")
+
 // Cursor is a position in a store's total order of changes, as carried in
 // SSE event ids: "<epoch>.<revision>".
 type Cursor struct {
