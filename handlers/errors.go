@@ -112,6 +112,8 @@ func classify(err error) (p Problem, internal bool) {
 		return Problem{Status: http.StatusForbidden, Detail: "The caller may not use this topic."}, false
 	case errors.Is(err, stream.ErrTooManyStreams):
 		return Problem{Status: http.StatusTooManyRequests, Detail: "Too many event streams are open; use one stream per page (or per browser) for all topics."}, false
+	case errors.Is(err, store.ErrUnavailable):
+		return Problem{Status: http.StatusServiceUnavailable, Detail: "The database is unavailable; nothing was changed. Retry shortly."}, false
 	case errors.Is(err, stream.ErrShuttingDown):
 		return Problem{Status: http.StatusServiceUnavailable, Detail: "The server is shutting down; retry on another instance."}, false
 	case errors.As(err, &mb):
@@ -160,7 +162,7 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if p.Status == http.StatusPreconditionFailed && p.CurrentRevision != "" {
 			c.Response().Header().Set("ETag", `"`+p.CurrentRevision+`"`)
 		}
-		if p.Status == http.StatusTooManyRequests {
+		if p.Status == http.StatusTooManyRequests || p.Status == http.StatusServiceUnavailable {
 			c.Response().Header().Set("Retry-After", "5")
 		}
 		body, merr := json.Marshal(p)

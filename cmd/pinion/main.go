@@ -1,5 +1,6 @@
 // Command pinion runs the Pinion server with its demo topics on the
-// embedded store.
+// embedded store, or, with -database-url, on a PostgreSQL database that
+// several instances share.
 package main
 
 import (
@@ -19,6 +20,8 @@ import (
 	"github.com/pinionkit/pinion/demo"
 	"github.com/pinionkit/pinion/openapi"
 	"github.com/pinionkit/pinion/server"
+	"github.com/pinionkit/pinion/store"
+	"github.com/pinionkit/pinion/store/postgres"
 	"github.com/pinionkit/pinion/store/sqlite"
 	"github.com/pinionkit/pinion/topic"
 	"github.com/pinionkit/pinion/web"
@@ -38,6 +41,7 @@ func main() {
 type options struct {
 	addr      string
 	dataDir   string
+	dbURL     string
 	origins   string
 	heartbeat time.Duration
 	logLevel  string
@@ -57,6 +61,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	var o options
 	fs.StringVar(&o.addr, "addr", env("PINION_ADDR", "127.0.0.1:8080"), "listen address (env PINION_ADDR)")
 	fs.StringVar(&o.dataDir, "data", env("PINION_DATA", "data"), "data directory of the embedded store (env PINION_DATA)")
+	fs.StringVar(&o.dbURL, "database-url", env("PINION_DATABASE_URL", ""), "PostgreSQL URL shared by several instances, e.g. postgres://user@host/db; empty: the embedded store in -data (env PINION_DATABASE_URL)")
 	fs.StringVar(&o.origins, "cors-origins", env("PINION_CORS_ORIGINS", ""), "comma-separated origins allowed to call the API with credentials (env PINION_CORS_ORIGINS)")
 	hb, err := time.ParseDuration(env("PINION_HEARTBEAT", "15s"))
 	if err != nil {
@@ -96,7 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("demo topics: %w", err)
 	}
-	st, err := sqlite.Open(ctx, o.dataDir)
+	st, where, err := openStore(ctx, o, log)
 	if err != nil {
 		return err
 	}
@@ -119,8 +124,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := srv.Open(); err != nil {
 		return err
 	}
-	log.Info("store open", "dir", o.dataDir, "epoch", st.Info().Epoch)
+	log.Info("store open", "store", where, "epoch", st.Info().Epoch)
 	return srv.Run(ctx)
+}
+
+// openStore opens the store the options select: PostgreSQL when a
+// database URL is given, the embedded store otherwise. where describes it
+// for the log, without the URL's password.
+func openStore(ctx context.Context, o options, log *slog.Logger) (st store.Backend, where string, err error) {
+	if o.dbURL == "" {
+		s, err := sqlite.Open(ctx, o.dataDir)
+		return s, "sqlite:" + o.dataDir, err
+	}
+	s, err := postgres.Open(ctx, o.dbURL, postgres.WithLogger(log))
+	if err != nil {
+		return nil, "", err
+	}
+	return s, "postgres schema " + s.Schema(), nil
 }
 
 // writeOpenAPI writes the OpenAPI document of the demo topics, the one the

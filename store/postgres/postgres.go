@@ -162,6 +162,11 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	for _, opt := range opts {
 		opt(s)
 	}
+	// Named, so that an operator can tell Pinion's connections apart in
+	// pg_stat_activity (and the tests can find the LISTEN connection).
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "pinion"
+	}
 	where := cfg.ConnConfig.Host + ":" + strconv.Itoa(int(cfg.ConnConfig.Port)) + "/" + cfg.ConnConfig.Database
 	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", where, err)
@@ -212,6 +217,7 @@ func (s *Store) init(ctx context.Context) error {
 	s.info.Initial = store.Revision(initial)
 	s.head = store.NewHead(store.Revision(head))
 	s.channel = channelName(s.schema)
+	s.connCfg.RuntimeParams["application_name"] = "pinion listen " + s.schema
 	return nil
 }
 
