@@ -130,7 +130,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		backend = m.Store(st)
 		cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
 	}
-	srv := server.New(cfg, backend, topics, auth.Cookie{Secure: o.secure}, log)
+	srv, err := server.New(cfg, backend, topics, auth.Cookie{Secure: o.secure}, log)
+	if err != nil {
+		return err
+	}
 	if err := srv.Open(); err != nil {
 		return err
 	}
