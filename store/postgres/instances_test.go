@@ -35,11 +35,9 @@ func TestCursorOrderAcrossInstances(t *testing.T) {
 		mu   sync.Mutex
 		revs []store.Revision
 	}
-	follow := func(s *postgres.Store, out *seen) error {
-		_, after, err := s.Heads(ctx, nil)
-		if err != nil {
-			return err
-		}
+	// Each follower starts from the empty store's head, read before any
+	// write.
+	follow := func(s *postgres.Store, after store.Revision, out *seen) error {
 		for {
 			changes, err := s.Since(ctx, after, 100)
 			if err != nil {
@@ -68,8 +66,12 @@ func TestCursorOrderAcrossInstances(t *testing.T) {
 		s   *postgres.Store
 		out *seen
 	}{{a, seenA}, {b, seenB}} {
+		_, head, err := f.s.Heads(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		followers.Go(func() {
-			if err := follow(f.s, f.out); err != nil && !errors.Is(err, context.Canceled) {
+			if err := follow(f.s, head, f.out); err != nil && !errors.Is(err, context.Canceled) {
 				t.Errorf("follower: %v", err)
 			}
 		})
