@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -43,6 +44,8 @@ type options struct {
 	addr      string
 	dataDir   string
 	dbURL     string
+	dbTimeout time.Duration
+	dbBatch   int
 	origins   string
 	heartbeat time.Duration
 	logLevel  string
@@ -64,6 +67,16 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	fs.StringVar(&o.addr, "addr", env("PINION_ADDR", "127.0.0.1:8080"), "listen address (env PINION_ADDR)")
 	fs.StringVar(&o.dataDir, "data", env("PINION_DATA", "data"), "data directory of the embedded store (env PINION_DATA)")
 	fs.StringVar(&o.dbURL, "database-url", env("PINION_DATABASE_URL", ""), "PostgreSQL URL shared by several instances, e.g. postgres://user@host/db; empty: the embedded store in -data (env PINION_DATABASE_URL)")
+	dbt, err := time.ParseDuration(env("PINION_DATABASE_TIMEOUT", postgres.DefaultStatementTimeout.String()))
+	if err != nil {
+		return o, fmt.Errorf("PINION_DATABASE_TIMEOUT: %w", err)
+	}
+	fs.DurationVar(&o.dbTimeout, "database-timeout", dbt, "with -database-url: bound on each database call; past it the request fails with 503 (env PINION_DATABASE_TIMEOUT)")
+	dbb, err := strconv.Atoi(env("PINION_DATABASE_MAX_BATCH", strconv.Itoa(postgres.DefaultMaxBatch)))
+	if err != nil {
+		return o, fmt.Errorf("PINION_DATABASE_MAX_BATCH: %w", err)
+	}
+	fs.IntVar(&o.dbBatch, "database-max-batch", dbb, "with -database-url: most writes committed in one transaction; 1 turns group commit off (env PINION_DATABASE_MAX_BATCH)")
 	fs.StringVar(&o.origins, "cors-origins", env("PINION_CORS_ORIGINS", ""), "comma-separated origins allowed to call the API with credentials (env PINION_CORS_ORIGINS)")
 	hb, err := time.ParseDuration(env("PINION_HEARTBEAT", "15s"))
 	if err != nil {
@@ -79,6 +92,12 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if o.dbTimeout <= 0 {
+		return o, fmt.Errorf("-database-timeout %v: must be positive", o.dbTimeout)
+	}
+	if o.dbBatch < 1 {
+		return o, fmt.Errorf("-database-max-batch %d: must be at least 1", o.dbBatch)
 	}
 	return o, nil
 }
@@ -171,7 +190,8 @@ func openStore(ctx context.Context, o options, log *slog.Logger) (st store.Backe
 		s, err := sqlite.Open(ctx, o.dataDir)
 		return s, "sqlite:" + o.dataDir, err
 	}
-	s, err := postgres.Open(ctx, o.dbURL, postgres.WithLogger(log))
+	s, err := postgres.Open(ctx, o.dbURL, postgres.WithLogger(log),
+		postgres.WithStatementTimeout(o.dbTimeout), postgres.WithMaxBatch(o.dbBatch))
 	if err != nil {
 		return nil, "", err
 	}
