@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/handlers"
 	"github.com/pinionkit/pinion/openapi"
 	"github.com/pinionkit/pinion/store"
@@ -68,8 +69,10 @@ type Server struct {
 	ln   net.Listener
 }
 
-// New wires a server. It does not listen; call Open, then Run.
-func New(cfg Config, st Store, topics *topic.Set, who handlers.Authenticator, log *slog.Logger) *Server {
+// New wires a server. It does not listen; call Open, then Run. It fails
+// when the OpenAPI document of topics cannot be generated, rather than
+// serve an empty one.
+func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *slog.Logger) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:8080"
 	}
@@ -82,6 +85,10 @@ func New(cfg Config, st Store, topics *topic.Set, who handlers.Authenticator, lo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	spec, err := openapi.Generate(topics, cfg.OpenAPI)
+	if err != nil {
+		return nil, fmt.Errorf("server: generating the OpenAPI document: %w", err)
+	}
 	hub := stream.New(st, stream.Config{
 		Heartbeat:       cfg.Heartbeat,
 		Retry:           cfg.Retry,
@@ -93,11 +100,6 @@ func New(cfg Config, st Store, topics *topic.Set, who handlers.Authenticator, lo
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = handlers.ErrorHandler(log)
-	spec, err := openapi.Generate(topics, cfg.OpenAPI)
-	if err != nil {
-		// Only possible without a valid topic set, which NewSet prevents.
-		log.Error("generating the OpenAPI document", "err", err)
-	}
 	s := &Server{cfg: cfg, log: log, echo: e, hub: hub, spec: spec}
 	s.routes(st, topics, who)
 	s.http = &http.Server{
@@ -112,7 +114,7 @@ func New(cfg Config, st Store, topics *topic.Set, who handlers.Authenticator, lo
 	// Shutdown waits for connections to go idle, which an open stream never
 	// does: end the streams first.
 	s.http.RegisterOnShutdown(hub.Shutdown)
-	return s
+	return s, nil
 }
 
 // Open listens on the configured address, so that bind errors surface

@@ -5,17 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/pinionkit/pinion/internal/jsonbound"
-)
-
-var (
-	topicNamePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._:-]{0,127}$`)
-	actionNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	"github.com/pinionkit/pinion/protocol"
 )
 
 // Set is a checked registration of topics. It owns the validator that every
@@ -148,8 +143,8 @@ func NewSetWith(opts []Option, topics ...*Topic) (*Set, error) {
 // check returns every problem of one topic.
 func (s *Set) check(t *Topic) []error {
 	problems := slices.Clone(t.problems)
-	if !topicNamePattern.MatchString(t.name) {
-		problems = append(problems, fmt.Errorf("the name does not match %s", topicNamePattern))
+	if !protocol.ValidTopicName(t.name) {
+		problems = append(problems, fmt.Errorf("the name does not match %s", protocol.TopicPattern))
 	}
 	if t.scope != Shared && t.scope != PerPrincipal {
 		problems = append(problems, fmt.Errorf("unknown scope %d", int(t.scope)))
@@ -158,8 +153,8 @@ func (s *Set) check(t *Topic) []error {
 		problems = append(problems, errors.New("the topic is already registered in another set"))
 	}
 	for _, a := range t.infos {
-		if !actionNamePattern.MatchString(a.Name) {
-			problems = append(problems, fmt.Errorf("action %q: the name does not match %s", a.Name, actionNamePattern))
+		if !protocol.ValidActionName(a.Name) {
+			problems = append(problems, fmt.Errorf("action %q: the name does not match %s", a.Name, protocol.ActionPattern))
 		}
 		if kindOf(a.Input) == reflect.Struct {
 			for _, err := range s.checkTags(a.Input) {

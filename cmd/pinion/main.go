@@ -123,7 +123,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if !o.noApp {
 		cfg.Assets = web.Dist()
 	}
-	srv := server.New(cfg, st, topics, auth.Cookie{Secure: o.secure}, log)
+	srv, err := server.New(cfg, st, topics, auth.Cookie{Secure: o.secure}, log)
+	if err != nil {
+		return err
+	}
 	if err := srv.Open(); err != nil {
 		return err
 	}
