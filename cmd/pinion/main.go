@@ -51,6 +51,7 @@ type options struct {
 	logLevel  string
 	secure    bool
 	noApp     bool
+	limits    limits
 	adminAddr string
 }
 
@@ -84,10 +85,15 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	}
 	fs.DurationVar(&o.heartbeat, "heartbeat", hb, "event stream heartbeat interval (env PINION_HEARTBEAT)")
 	fs.StringVar(&o.logLevel, "log-level", env("PINION_LOG_LEVEL", "info"), "debug, info, warn or error (env PINION_LOG_LEVEL)")
-	fs.BoolVar(&o.secure, "secure-cookies", env("PINION_SECURE_COOKIES", "") == "true", "mark the session cookie Secure, for HTTPS (env PINION_SECURE_COOKIES=true)")
+	ef := &envFlags{fs: fs, getenv: getenv}
+	ef.Bool(&o.secure, "secure-cookies", "PINION_SECURE_COOKIES", false, "mark the session cookie Secure, for HTTPS")
 	fs.BoolVar(&o.noApp, "no-app", false, "do not serve the demo app at /")
+	o.limits.bind(ef)
 	fs.StringVar(&o.adminAddr, "admin-addr", env("PINION_ADMIN_ADDR", ""), "admin listen address for /metrics and /debug/pprof; empty: off (env PINION_ADMIN_ADDR)")
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if err := errors.Join(ef.errs...); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -119,7 +125,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
 
-	topics, err := topic.NewSet(demo.Topics()...)
+	topics, err := topic.NewSetWith([]topic.Option{
+		topic.WithJSONLimits(o.limits.maxJSONDepth, o.limits.maxJSONMembers),
+	}, demo.Topics()...)
 	if err != nil {
 		return fmt.Errorf("demo topics: %w", err)
 	}
