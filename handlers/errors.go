@@ -143,7 +143,7 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if p.Status == http.StatusPreconditionFailed && p.CurrentRevision != "" {
 			c.Response().Header().Set("ETag", `"`+p.CurrentRevision+`"`)
 		}
-		if p.Status == http.StatusTooManyRequests || p.Status == http.StatusServiceUnavailable {
+		if p.Status == http.StatusTooManyRequests || errors.Is(err, store.ErrUnavailable) {
 			c.Response().Header().Set("Retry-After", "5")
 		}
 		body, merr := json.Marshal(p)

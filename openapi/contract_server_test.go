@@ -3,6 +3,7 @@ package openapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -22,35 +23,50 @@ import (
 // request makes fail, so that the suite can see the 500 and 503 answers.
 type flakyStore struct {
 	*memory.Store
-	down atomic.Bool
+	down        atomic.Bool // calls fail: 500
+	unreachable atomic.Bool // calls fail with store.ErrUnavailable: 503
 }
 
-var errStoreDown = errors.New("store down (test)")
+var (
+	errStoreDown   = errors.New("store down (test)")
+	errUnreachable = fmt.Errorf("database unreachable (test): %w", store.ErrUnavailable)
+)
+
+// fault is the error the store's calls fail with, or nil.
+func (s *flakyStore) fault() error {
+	switch {
+	case s.down.Load():
+		return errStoreDown
+	case s.unreachable.Load():
+		return errUnreachable
+	}
+	return nil
+}
 
 func (s *flakyStore) Get(ctx context.Context, key store.Key) (store.Document, error) {
-	if s.down.Load() {
-		return store.Document{}, errStoreDown
+	if err := s.fault(); err != nil {
+		return store.Document{}, err
 	}
 	return s.Store.Get(ctx, key)
 }
 
 func (s *flakyStore) Update(ctx context.Context, key store.Key, sourceID string, fn store.UpdateFunc) (store.Document, error) {
-	if s.down.Load() {
-		return store.Document{}, errStoreDown
+	if err := s.fault(); err != nil {
+		return store.Document{}, err
 	}
 	return s.Store.Update(ctx, key, sourceID, fn)
 }
 
 func (s *flakyStore) Heads(ctx context.Context, keys []store.Key) ([]store.Change, store.Revision, error) {
-	if s.down.Load() {
-		return nil, 0, errStoreDown
+	if err := s.fault(); err != nil {
+		return nil, 0, err
 	}
 	return s.Store.Heads(ctx, keys)
 }
 
 func (s *flakyStore) Ping(ctx context.Context) error {
-	if s.down.Load() {
-		return errStoreDown
+	if err := s.fault(); err != nil {
+		return err
 	}
 	return s.Store.Ping(ctx)
 }
@@ -105,6 +121,13 @@ func startServer(t *testing.T, k *contract) *running {
 func (s *running) failing(fn func()) {
 	s.store.down.Store(true)
 	defer s.store.down.Store(false)
+	fn()
+}
+
+// unreachable runs fn with the store's database unreachable.
+func (s *running) unreachable(fn func()) {
+	s.store.unreachable.Store(true)
+	defer s.store.unreachable.Store(false)
 	fn()
 }
 

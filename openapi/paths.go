@@ -13,11 +13,11 @@ var (
 	bodyWriteErrors = []int{
 		http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusPreconditionFailed,
 		http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity,
-		http.StatusInternalServerError,
+		http.StatusInternalServerError, http.StatusServiceUnavailable,
 	}
 	resetErrors = []int{
 		http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusPreconditionFailed,
-		http.StatusInternalServerError,
+		http.StatusInternalServerError, http.StatusServiceUnavailable,
 	}
 )
 
@@ -75,7 +75,7 @@ func (d *document) listPath() {
 				set("Vary", d.header("VaryPrincipal")).
 				set("Set-Cookie", d.header("SetCookie"))).
 			set("content", newObject().set("application/json", newObject().set("schema", schemaRef("TopicList"))))),
-			http.StatusUnauthorized, http.StatusForbidden, http.StatusInternalServerError))
+			http.StatusUnauthorized, http.StatusForbidden, http.StatusInternalServerError, http.StatusServiceUnavailable))
 	d.paths.set("/api/topics", newObject().set("get", get))
 }
 
@@ -101,7 +101,7 @@ func (d *document) topicPaths(t *topic.Topic) {
 			set("304", newObject().
 				set("description", "Not modified: If-None-Match names the current revision. No body.").
 				set("headers", d.cacheHeaders(newObject().set("ETag", d.header("ETag")), t).set("Set-Cookie", d.header("SetCookie")))),
-			http.StatusUnauthorized, http.StatusForbidden, http.StatusInternalServerError))
+			http.StatusUnauthorized, http.StatusForbidden, http.StatusInternalServerError, http.StatusServiceUnavailable))
 
 	writeParams := []any{d.parameter("IfMatch"), d.parameter("SourceId")}
 	const committed = " Answers the new snapshot and raises one invalidation."

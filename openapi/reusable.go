@@ -30,6 +30,9 @@ func (d *document) header(name string) *object {
 		case "RetryAfter":
 			h.set("description", "Seconds to wait before trying again.").set("required", true).
 				set("schema", newObject().set("type", "integer").set("minimum", 0))
+		case "RetryAfterUnavailable":
+			h.set("description", "Seconds to wait before trying again, sent when the store's database is unreachable.").
+				set("schema", newObject().set("type", "integer").set("minimum", 0))
 		case "NoCache":
 			h.set("description", "Caches must revalidate before reuse.").set("required", true).set("schema", constString(protocol.CacheShared))
 		case "PrivateNoCache":
@@ -96,6 +99,8 @@ func (d *document) errorResponse(status int) *object {
 			headers.set("ETag", d.header("ETag"))
 		case http.StatusTooManyRequests:
 			headers.set("Retry-After", d.header("RetryAfter"))
+		case http.StatusServiceUnavailable:
+			headers.set("Retry-After", d.header("RetryAfterUnavailable"))
 		}
 		// The authenticator may have issued its cookie before the error.
 		headers.set("Set-Cookie", d.header("SetCookie"))
@@ -132,7 +137,7 @@ func errorKind(status int) (name, description, body string) {
 	case http.StatusInternalServerError:
 		return "InternalError", "The server failed to handle the request, for example because its store failed.", "Problem"
 	case http.StatusServiceUnavailable:
-		return "Unavailable", "The server cannot serve this now: its store is unreachable, or it is shutting down. Retry, on another instance if there is one.", "Problem"
+		return "Unavailable", "The server cannot serve this now: its store's database is unreachable (nothing was changed; Retry-After says when to try again), or it is shutting down. Retry, on another instance if there is one.", "Problem"
 	}
 	panic(fmt.Sprintf("openapi: no response for status %d", status)) // a bug in this package
 }
