@@ -60,6 +60,7 @@ func classify(err error) (p Problem, internal bool) {
 	var (
 		ae  *apiError
 		se  *topic.SyntaxError
+		le  *topic.LimitError
 		ve  *topic.ValidationError
 		mb  *http.MaxBytesError
 		he  *echo.HTTPError
@@ -72,6 +73,8 @@ func classify(err error) (p Problem, internal bool) {
 			pre.CurrentRevision = ae.current.String()
 		}
 		return pre, false
+	case errors.As(err, &le):
+		return Problem{Status: http.StatusRequestEntityTooLarge, Detail: "The body is too complex: " + le.Error() + "."}, false
 	case errors.As(err, &se):
 		return Problem{Status: http.StatusBadRequest, Detail: "The body is not one well-formed JSON value: " + se.Error() + "."}, false
 	case errors.As(err, &ve):

@@ -48,6 +48,10 @@ type Config struct {
 	// OpenAPI describes the API in the OpenAPI document the server
 	// generates from its topics and serves at openapi.Path.
 	OpenAPI openapi.Options
+	// Middleware, when set, wraps the whole public handler, outside Echo
+	// (cmd/pinion uses it for metrics, so that server needs no metrics
+	// library).
+	Middleware func(http.Handler) http.Handler
 }
 
 // Store is what the server needs from a backend.
@@ -102,8 +106,12 @@ func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *s
 	e.HTTPErrorHandler = handlers.ErrorHandler(log)
 	s := &Server{cfg: cfg, log: log, echo: e, hub: hub, spec: spec}
 	s.routes(deps{st: st, topics: topics, who: who, hub: hub, limit: cfg.BodyLimit, spec: spec})
+	var h http.Handler = e
+	if cfg.Middleware != nil {
+		h = cfg.Middleware(h)
+	}
 	s.http = &http.Server{
-		Handler: e,
+		Handler: h,
 		// No WriteTimeout: it would cut every event stream after a fixed
 		// time. Streams bound each write instead (stream.Config).
 		ReadHeaderTimeout: 10 * time.Second,

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/go-playground/validator/v10"
+	"github.com/pinionkit/pinion/internal/jsonbound"
 	"github.com/pinionkit/pinion/protocol"
 )
 
@@ -23,6 +24,9 @@ type Set struct {
 	// messages holds, for each custom rule, the phrase that follows the
 	// field name in its error message.
 	messages map[string]string
+	// limits bound the shape of every request body (documents, merge
+	// patches, action inputs) before anything decodes it.
+	limits jsonbound.Limits
 }
 
 // An Option configures a Set before any topic is checked.
@@ -45,6 +49,34 @@ func WithRule(tag string, fn validator.Func, message string) Option {
 		s.messages[tag] = message
 		return nil
 	}}
+}
+
+// WithJSONLimits bounds the nesting depth and the number of object members
+// plus array elements of every body the set decodes; zero means no limit.
+// The default (depth 32, 10,000 members) is beyond any real form and keeps
+// the cost of a hostile body small. A body over a limit fails with a
+// *LimitError.
+func WithJSONLimits(maxDepth, maxMembers int) Option {
+	return Option{apply: func(s *Set) error {
+		if maxDepth < 0 || maxMembers < 0 {
+			return fmt.Errorf("JSON limits must not be negative (depth %d, members %d)", maxDepth, maxMembers)
+		}
+		s.limits = jsonbound.Limits{MaxDepth: maxDepth, MaxMembers: maxMembers}
+		return nil
+	}}
+}
+
+// checkBody refuses a body that is not one well-formed JSON value (a
+// *SyntaxError that says where) or that exceeds the set's limits (a
+// *LimitError), in one pass and before anything is built from it.
+func (s *Set) checkBody(body []byte) error {
+	err := jsonbound.Check(body, s.limits)
+	if errors.Is(err, jsonbound.ErrSyntax) {
+		if serr := checkSyntax(body); serr != nil {
+			return serr
+		}
+	}
+	return err
 }
 
 // registerValidation turns the validator's panic on a reserved tag name
@@ -75,6 +107,7 @@ func NewSetWith(opts []Option, topics ...*Topic) (*Set, error) {
 		byName:   make(map[string]*Topic, len(topics)),
 		validate: newValidator(),
 		messages: make(map[string]string),
+		limits:   jsonbound.Defaults,
 	}
 	var problems []error
 	for _, opt := range opts {
