@@ -62,7 +62,7 @@ func (d *document) cacheHeaders(h *object, t *topic.Topic) *object {
 	if t.Scope() == topic.PerPrincipal {
 		return h.set("Cache-Control", d.header("PrivateNoCache")).set("Vary", d.header("VaryPrincipal"))
 	}
-	return h.set("Cache-Control", d.header("NoCache"))
+	return h.set("Cache-Control", d.header("NoCache")).set("Vary", d.header("VaryCookie"))
 }
 
 // listPath describes GET /api/topics.
