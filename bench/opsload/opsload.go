@@ -154,3 +154,20 @@ func Scrape(ctx context.Context, c *http.Client, admin string) (map[string]float
 	}
 	return out, sc.Err()
 }
+
+// RevisionOf reads the revision of an invalidation's data without a JSON
+// decoder per event (10,000 streams × every write); 0 when there is none.
+func RevisionOf(data string) uint64 {
+	const key = `"revision":"`
+	i := strings.Index(data, key)
+	if i < 0 {
+		return 0
+	}
+	rest := data[i+len(key):]
+	end := strings.IndexByte(rest, '"')
+	if end < 0 {
+		return 0
+	}
+	n, _ := strconv.ParseUint(rest[:end], 10, 64)
+	return n
+}
