@@ -220,7 +220,6 @@ func openSlow(ctx context.Context, base string) (net.Conn, error) {
 	return conn, nil
 }
 
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -247,7 +247,6 @@ func Storm(ctx context.Context, cfg Config) (Result, error) {
 	return res, nil
 }
 
-
 func waitGroup(ctx context.Context, wg *sync.WaitGroup) bool {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
