@@ -33,6 +33,9 @@ type Config struct {
 	WriteRate   float64       // writes per second
 	Streams     int           // streams open at any time
 	StreamLife  time.Duration // mean life of a stream before it reconnects
+	// MinWrites and MinReconnects extend the run past Duration until
+	// that much load was applied (for tests on a loaded machine).
+	MinWrites, MinReconnects int64
 }
 
 // Sample is one reading of the server's resources.
@@ -67,7 +70,7 @@ func (s Sample) row() []string {
 // Soak runs cfg until its duration passes or ctx ends, calling each for
 // every sample.
 func Soak(ctx context.Context, cfg Config, each func(Sample)) (Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
 		writes, writeErrs, events, reconnects, streamErrs atomic.Int64
@@ -76,6 +79,13 @@ func Soak(ctx context.Context, cfg Config, each func(Sample)) (Result, error) {
 		wg                                                sync.WaitGroup
 	)
 	start := time.Now()
+	go func() {
+		sleep(ctx, cfg.Duration)
+		for ctx.Err() == nil && (writes.Load() < cfg.MinWrites || reconnects.Load() < cfg.MinReconnects) {
+			sleep(ctx, 50*time.Millisecond)
+		}
+		cancel()
+	}()
 
 	// Writers: a steady rate of merge patches on a shared topic.
 	wg.Add(1)
