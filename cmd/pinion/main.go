@@ -168,11 +168,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		backend = m.Store(st)
 		cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
 	}
-	keyFile := o.limits.sessionKeyFile
-	if keyFile == "" {
-		keyFile = filepath.Join(o.dataDir, "session.key")
-	}
-	key, err := auth.LoadOrCreateKey(keyFile)
+	key, err := sessionKey(ctx, o, st)
 	if err != nil {
 		return err
 	}
@@ -219,6 +215,22 @@ func openStore(ctx context.Context, o options, log *slog.Logger) (st store.Backe
 		return nil, "", err
 	}
 	return s, "postgres schema " + s.Schema(), nil
+}
+
+// sessionKey loads the key that signs session cookies: from
+// -session-key-file if given; else, on PostgreSQL, from the database, so
+// that every instance shares it; else from the data directory.
+func sessionKey(ctx context.Context, o options, st store.Backend) ([]byte, error) {
+	if o.limits.sessionKeyFile == "" {
+		if pg, ok := st.(*postgres.Store); ok {
+			return pg.SharedSecret(ctx, "session-key", auth.NewKey)
+		}
+	}
+	keyFile := o.limits.sessionKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(o.dataDir, "session.key")
+	}
+	return auth.LoadOrCreateKey(keyFile)
 }
 
 // writeOpenAPI writes the OpenAPI document of the demo topics, the one the

@@ -36,7 +36,9 @@ func TestPostgresChild(t *testing.T) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, []string{"-addr", "127.0.0.1:0", "-database-url", dbURL, "-heartbeat", "1s", "-no-app"},
+	// No rate limits: these tests write as fast as they can on purpose.
+	err := run(ctx, []string{"-addr", "127.0.0.1:0", "-database-url", dbURL, "-heartbeat", "1s", "-no-app",
+		"-rate-per-principal", "0", "-rate-per-address", "0", "-new-principals-per-address", "0"},
 		func(string) string { return "" }, os.Stdout, os.Stderr)
 	if err != nil {
 		t.Fatalf("run: %v", err)
@@ -362,7 +364,11 @@ func TestPostgresKill9Resume(t *testing.T) {
 			default:
 			}
 			topic := streamTopics[i%2]
-			rev := w.mustPut(topic, i)
+			rev, status, body := w.put(topic, i)
+			if status != 200 {
+				t.Errorf("PUT %s on B: %d %s", topic, status, body)
+				return
+			}
 			mu.Lock()
 			final[topic] = rev
 			writes++
@@ -400,7 +406,10 @@ func TestPostgresKill9Resume(t *testing.T) {
 	}
 	// Writes continue while the client is away; then it resumes on B
 	// from the last cursor it saw.
-	for away := acked(); acked() < away+10; {
+	for away, deadline := acked(), time.Now().Add(60*time.Second); acked() < away+10; {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer on B stopped")
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	s2 := openStream(t, c.Jar, b.base, f.last.String(), streamTopics...)

@@ -135,11 +135,12 @@ func TestCursorOrderAcrossInstances(t *testing.T) {
 }
 
 // TestStartTogether: instances that start at once on a new schema migrate
-// it once and share one identity.
+// it once and share one identity and one set of secrets.
 func TestStartTogether(t *testing.T) {
 	dbURL, _ := pgtest.Schema(t)
 	const n = 5
 	infos := make([]store.Info, n)
+	secrets := make([]string, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
@@ -148,14 +149,20 @@ func TestStartTogether(t *testing.T) {
 				t.Errorf("Open %d: %v", i, err)
 				return
 			}
+			defer s.Close()
 			infos[i] = s.Info()
-			s.Close()
+			// Each proposes its own secret; all must end up with one.
+			secret, err := s.SharedSecret(t.Context(), "k", func() []byte { return []byte("from " + strconv.Itoa(i)) })
+			if err != nil {
+				t.Errorf("SharedSecret %d: %v", i, err)
+			}
+			secrets[i] = string(secret)
 		})
 	}
 	wg.Wait()
 	for i := range infos {
-		if infos[i] != infos[0] {
-			t.Errorf("instance %d: %+v, instance 0: %+v", i, infos[i], infos[0])
+		if infos[i] != infos[0] || secrets[i] != secrets[0] || secrets[i] == "" {
+			t.Errorf("instance %d: %+v %q, instance 0: %+v %q", i, infos[i], secrets[i], infos[0], secrets[0])
 		}
 	}
 }

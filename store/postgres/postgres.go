@@ -460,3 +460,23 @@ func callFn(fn store.UpdateFunc, cur store.Document) (data []byte, err error) {
 	}()
 	return fn(cur)
 }
+
+// SharedSecret returns the secret called name that every instance on this
+// database shares, creating it with create on first use. Concurrent first
+// uses agree on one value: the first insert wins, and everyone reads it.
+func (s *Store) SharedSecret(ctx context.Context, name string, create func() []byte) ([]byte, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, fmt.Errorf("postgres: secret %s: %w", name, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var value []byte
+	err := s.pool.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO pinion_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING value)
+		SELECT value FROM ins UNION ALL SELECT value FROM pinion_secrets WHERE name = $1 LIMIT 1`,
+		name, create()).Scan(&value)
+	if err != nil {
+		return nil, s.fail(ctx, "secret "+name, err)
+	}
+	return value, nil
+}
