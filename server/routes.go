@@ -12,7 +12,7 @@ func (s *Server) routes(st Store, topics *topic.Set, who handlers.Authenticator)
 	s.middleware()
 
 	e.GET("/healthz", handlers.Healthz())
-	e.GET("/readyz", handlers.Readyz(st))
+	e.GET("/readyz", handlers.Readyz(readiness{st: st, stopping: &s.stopping}))
 	e.GET(openapi.Path, handlers.OpenAPI(s.spec))
 
 	api := e.Group("/api")

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -43,6 +44,9 @@ type options struct {
 	logLevel  string
 	secure    bool
 	noApp     bool
+
+	maxStreams, maxPerPrincipal, maxPerAddress int
+	drainDelay                                 time.Duration
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -63,6 +67,20 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 		return o, fmt.Errorf("PINION_HEARTBEAT: %w", err)
 	}
 	fs.DurationVar(&o.heartbeat, "heartbeat", hb, "event stream heartbeat interval (env PINION_HEARTBEAT)")
+	if err := intFlag(fs, &o.maxStreams, "max-streams", "PINION_MAX_STREAMS", defaultMaxStreams(), "open event streams in this process, 0 = no limit; default: the open-file limit minus headroom", getenv); err != nil {
+		return o, err
+	}
+	if err := intFlag(fs, &o.maxPerPrincipal, "max-streams-per-principal", "PINION_MAX_STREAMS_PER_PRINCIPAL", 64, "open event streams per principal, 0 = no limit", getenv); err != nil {
+		return o, err
+	}
+	if err := intFlag(fs, &o.maxPerAddress, "max-streams-per-address", "PINION_MAX_STREAMS_PER_ADDRESS", 0, "open event streams per client address, 0 = no limit (behind a proxy all clients share its address)", getenv); err != nil {
+		return o, err
+	}
+	dd, err := time.ParseDuration(env("PINION_DRAIN_DELAY", "0s"))
+	if err != nil {
+		return o, fmt.Errorf("PINION_DRAIN_DELAY: %w", err)
+	}
+	fs.DurationVar(&o.drainDelay, "drain-delay", dd, "on shutdown, how long /readyz fails before streams end and the listener closes (env PINION_DRAIN_DELAY)")
 	fs.StringVar(&o.logLevel, "log-level", env("PINION_LOG_LEVEL", "info"), "debug, info, warn or error (env PINION_LOG_LEVEL)")
 	fs.BoolVar(&o.secure, "secure-cookies", env("PINION_SECURE_COOKIES", "") == "true", "mark the session cookie Secure, for HTTPS (env PINION_SECURE_COOKIES=true)")
 	fs.BoolVar(&o.noApp, "no-app", false, "do not serve the demo app at /")
@@ -106,7 +124,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}()
 
-	cfg := server.Config{Addr: o.addr, Heartbeat: o.heartbeat}
+	cfg := server.Config{
+		Addr:                   o.addr,
+		Heartbeat:              o.heartbeat,
+		MaxStreams:             o.maxStreams,
+		MaxStreamsPerPrincipal: o.maxPerPrincipal,
+		MaxStreamsPerAddress:   o.maxPerAddress,
+		DrainDelay:             o.drainDelay,
+	}
 	if o.origins != "" {
 		for _, origin := range strings.Split(o.origins, ",") {
 			cfg.AllowedOrigins = append(cfg.AllowedOrigins, strings.TrimSpace(origin))
@@ -120,6 +145,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log.Info("store open", "dir", o.dataDir, "epoch", st.Info().Epoch)
+	log.Info("event stream limits", "max_streams", o.maxStreams, "per_principal", o.maxPerPrincipal, "per_address", o.maxPerAddress)
 	return srv.Run(ctx)
 }
 
@@ -139,4 +165,37 @@ func writeOpenAPI(args []string, stdout io.Writer) error {
 	}
 	_, err = stdout.Write(doc)
 	return err
+}
+
+// intFlag defines an integer flag whose default comes from env when set.
+func intFlag(fs *flag.FlagSet, p *int, name, env string, def int, usage string, getenv func(string) string) error {
+	if v := getenv(env); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not an integer", env, v)
+		}
+		def = n
+	}
+	fs.IntVar(p, name, def, usage+" (env "+env+")")
+	return nil
+}
+
+// defaultMaxStreams is the open-file limit (which the Go runtime has
+// already raised to its hard limit) minus headroom for the listener, the
+// store's files and requests that are not streams: every stream holds one
+// descriptor, and a process out of descriptors fails its writes too.
+func defaultMaxStreams() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur == 0 {
+		return 900
+	}
+	n := lim.Cur
+	if n > 1<<30 {
+		n = 1 << 30
+	}
+	headroom := uint64(100)
+	if n < 400 {
+		headroom = n / 4
+	}
+	return int(n - headroom)
 }
