@@ -1,6 +1,10 @@
 package openapi
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/pinionkit/pinion/protocol"
+)
 
 // streamExample shows the frames of a stream.
 const streamExample = `retry: 2000
@@ -32,9 +36,9 @@ func (d *document) eventsPath() {
 		set("description", streamDescription).
 		set("headers", newObject().
 			set("Cache-Control", d.header("NoCache")).
-			set("X-Accel-Buffering", d.header("NoBuffering")).
+			set(protocol.HeaderAccelBuffering, d.header("NoBuffering")).
 			set("Set-Cookie", d.header("SetCookie"))).
-		set("content", newObject().set("text/event-stream", newObject().
+		set("content", newObject().set(protocol.MediaEventStream, newObject().
 			set("schema", newObject().set("type", "string").set("description", "Server-Sent Events frames; see x-sse-events for the data of each event.")).
 			set("example", streamExample).
 			// OpenAPI 3.1 cannot attach a schema to each event of a

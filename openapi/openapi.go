@@ -1,6 +1,6 @@
 // Package openapi generates the OpenAPI 3.1 document of a Pinion server
 // from its registered topics: every route, parameter, header and status
-// of PROTOCOL.md, and for each topic the JSON Schemas of its document,
+// of docs/protocol.md, and for each topic the JSON Schemas of its document,
 // merge patch and action inputs, derived by reflection from the Go types
 // and their json and validate tags.
 //
@@ -33,6 +33,7 @@ package openapi
 import (
 	"fmt"
 
+	"github.com/pinionkit/pinion/protocol"
 	"github.com/pinionkit/pinion/topic"
 )
 
@@ -52,7 +53,7 @@ type Options struct {
 	// "MIT"; empty leaves the license out.
 	License string
 	// SessionCookie is the name of the cookie the development
-	// authenticator (auth.Cookie) sets. Default "pinion_session".
+	// authenticator (auth.Cookie) sets. Default protocol.SessionCookie.
 	SessionCookie string
 }
 
@@ -64,7 +65,7 @@ func (o Options) withDefaults() Options {
 		o.Version = "1.0.0"
 	}
 	if o.SessionCookie == "" {
-		o.SessionCookie = "pinion_session"
+		o.SessionCookie = protocol.SessionCookie
 	}
 	return o
 }

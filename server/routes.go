@@ -1,13 +1,14 @@
 package server
 
 import (
+	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/handlers"
 	"github.com/pinionkit/pinion/openapi"
 	"github.com/pinionkit/pinion/topic"
 )
 
 // routes is the whole API surface, on one screen.
-func (s *Server) routes(st Store, topics *topic.Set, who handlers.Authenticator) {
+func (s *Server) routes(st Store, topics *topic.Set, who auth.Authenticator) {
 	e, limit := s.echo, s.cfg.BodyLimit
 	s.middleware()
 

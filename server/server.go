@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/handlers"
 	"github.com/pinionkit/pinion/openapi"
 	"github.com/pinionkit/pinion/store"
@@ -55,6 +56,10 @@ type Config struct {
 	// OpenAPI describes the API in the OpenAPI document the server
 	// generates from its topics and serves at openapi.Path.
 	OpenAPI openapi.Options
+	// Middleware, when set, wraps the whole public handler, outside Echo
+	// (cmd/pinion uses it for metrics, so that server needs no metrics
+	// library).
+	Middleware func(http.Handler) http.Handler
 }
 
 // Store is what the server needs from a backend.
@@ -74,13 +79,14 @@ type Server struct {
 	spec []byte // the OpenAPI document of this server's topics
 	http *http.Server
 	ln   net.Listener
-	err  error // a configuration error, reported by Open
 
 	stopping atomic.Bool // /readyz fails from the start of shutdown
 }
 
-// New wires a server. It does not listen; call Open, then Run.
-func New(cfg Config, st Store, topics *topic.Set, who handlers.Authenticator, log *slog.Logger) *Server {
+// New wires a server. It does not listen; call Open, then Run. It fails
+// when the OpenAPI document of topics cannot be generated, rather than
+// serve an empty one.
+func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *slog.Logger) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:8080"
 	}
@@ -93,7 +99,14 @@ func New(cfg Config, st Store, topics *topic.Set, who handlers.Authenticator, lo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	hub, hubErr := stream.New(st, stream.Config{
+	spec, err := openapi.Generate(topics, cfg.OpenAPI)
+	if err != nil {
+		return nil, fmt.Errorf("server: generating the OpenAPI document: %w", err)
+	}
+	if cfg.DrainDelay < 0 {
+		return nil, fmt.Errorf("server: drain delay %v is negative", cfg.DrainDelay)
+	}
+	hub, err := stream.New(st, stream.Config{
 		Heartbeat:       cfg.Heartbeat,
 		Retry:           cfg.Retry,
 		WriteTimeout:    cfg.StreamWriteTimeout,
@@ -102,22 +115,21 @@ func New(cfg Config, st Store, topics *topic.Set, who handlers.Authenticator, lo
 		MaxPerAddress:   cfg.MaxStreamsPerAddress,
 		Logger:          log,
 	})
+	if err != nil {
+		return nil, err
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = handlers.ErrorHandler(log)
-	spec, err := openapi.Generate(topics, cfg.OpenAPI)
-	if err != nil {
-		// Only possible without a valid topic set, which NewSet prevents.
-		log.Error("generating the OpenAPI document", "err", err)
-	}
-	s := &Server{cfg: cfg, log: log, echo: e, hub: hub, spec: spec, err: hubErr}
-	if cfg.DrainDelay < 0 {
-		s.err = errors.Join(s.err, fmt.Errorf("server: drain delay %v is negative", cfg.DrainDelay))
-	}
+	s := &Server{cfg: cfg, log: log, echo: e, hub: hub, spec: spec}
 	s.routes(st, topics, who)
+	var h http.Handler = e
+	if cfg.Middleware != nil {
+		h = cfg.Middleware(h)
+	}
 	s.http = &http.Server{
-		Handler: e,
+		Handler: h,
 		// No WriteTimeout: it would cut every event stream after a fixed
 		// time. Streams bound each write instead (stream.Config).
 		ReadHeaderTimeout: 10 * time.Second,
@@ -130,13 +142,11 @@ func New(cfg Config, st Store, topics *topic.Set, who handlers.Authenticator, lo
 			}
 		},
 	}
-	if hub != nil {
-		// Shutdown waits for connections to go idle, which an open stream
-		// never does: end the streams first (Run does; this covers a
-		// Shutdown called any other way).
-		s.http.RegisterOnShutdown(hub.Shutdown)
-	}
-	return s
+	// Shutdown waits for connections to go idle, which an open stream never
+	// does: end the streams first (Run does; this covers a Shutdown called
+	// any other way).
+	s.http.RegisterOnShutdown(hub.Shutdown)
+	return s, nil
 }
 
 // peerTimeout is how long sent data may stay unacknowledged before the
@@ -146,9 +156,6 @@ const peerTimeout = 10 * time.Second
 // Open listens on the configured address, so that bind errors surface
 // before Run and tests can learn the port of ":0".
 func (s *Server) Open() error {
-	if s.err != nil {
-		return s.err
-	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pinionkit/pinion/protocol"
 	"github.com/pinionkit/pinion/store"
 )
 
@@ -254,9 +255,9 @@ func (h *Hub) Stats() Stats {
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) error {
 	out := newResponse(w)
 	hdr := w.Header()
-	hdr.Set("Content-Type", "text/event-stream")
+	hdr.Set("Content-Type", protocol.MediaEventStream)
 	hdr.Set("Cache-Control", "no-cache")
-	hdr.Set("X-Accel-Buffering", "no")
+	hdr.Set(protocol.HeaderAccelBuffering, "no")
 	if h.Draining() {
 		return h.refuseDraining(out)
 	}
@@ -264,7 +265,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) er
 	if err := h.admit(c); err != nil {
 		hdr.Del("Content-Type")
 		hdr.Del("Cache-Control")
-		hdr.Del("X-Accel-Buffering")
+		hdr.Del(protocol.HeaderAccelBuffering)
 		return err
 	}
 	defer h.release(c)

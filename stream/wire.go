@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
+	"github.com/pinionkit/pinion/protocol"
 	"github.com/pinionkit/pinion/store"
 	"github.com/r3labs/sse/v2"
 )
@@ -78,7 +79,7 @@ func (h *Hub) invalidation(ch store.Change, idRev store.Revision) *event {
 	}
 	return &event{rev: idRev, wire: encode(&sse.Event{
 		ID:    []byte(h.cursor(idRev)),
-		Event: []byte("invalidation"),
+		Event: []byte(protocol.EventInvalidation),
 		Data:  data,
 	})}
 }
@@ -88,7 +89,7 @@ func (h *Hub) ready(rev store.Revision) []byte {
 	data, _ := json.Marshal(struct {
 		Cursor string `json:"cursor"`
 	}{cur})
-	return encode(&sse.Event{ID: []byte(cur), Event: []byte("ready"), Data: data})
+	return encode(&sse.Event{ID: []byte(cur), Event: []byte(protocol.EventReady), Data: data})
 }
 
 func (h *Hub) cursor(rev store.Revision) string {

@@ -11,15 +11,16 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/demo"
+	"github.com/pinionkit/pinion/metrics"
 	"github.com/pinionkit/pinion/openapi"
 	"github.com/pinionkit/pinion/server"
+	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/store/sqlite"
 	"github.com/pinionkit/pinion/topic"
 	"github.com/pinionkit/pinion/web"
@@ -44,6 +45,8 @@ type options struct {
 	logLevel  string
 	secure    bool
 	noApp     bool
+	limits    limits
+	adminAddr string
 
 	maxStreams, maxPerPrincipal, maxPerAddress int
 	drainDelay                                 time.Duration
@@ -67,24 +70,20 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 		return o, fmt.Errorf("PINION_HEARTBEAT: %w", err)
 	}
 	fs.DurationVar(&o.heartbeat, "heartbeat", hb, "event stream heartbeat interval (env PINION_HEARTBEAT)")
-	if err := intFlag(fs, &o.maxStreams, "max-streams", "PINION_MAX_STREAMS", defaultMaxStreams(), "open event streams in this process, 0 = no limit; default: the open-file limit minus headroom", getenv); err != nil {
-		return o, err
-	}
-	if err := intFlag(fs, &o.maxPerPrincipal, "max-streams-per-principal", "PINION_MAX_STREAMS_PER_PRINCIPAL", 64, "open event streams per principal, 0 = no limit", getenv); err != nil {
-		return o, err
-	}
-	if err := intFlag(fs, &o.maxPerAddress, "max-streams-per-address", "PINION_MAX_STREAMS_PER_ADDRESS", 0, "open event streams per client address, 0 = no limit (behind a proxy all clients share its address)", getenv); err != nil {
-		return o, err
-	}
-	dd, err := time.ParseDuration(env("PINION_DRAIN_DELAY", "0s"))
-	if err != nil {
-		return o, fmt.Errorf("PINION_DRAIN_DELAY: %w", err)
-	}
-	fs.DurationVar(&o.drainDelay, "drain-delay", dd, "on shutdown, how long /readyz fails before streams end and the listener closes (env PINION_DRAIN_DELAY)")
 	fs.StringVar(&o.logLevel, "log-level", env("PINION_LOG_LEVEL", "info"), "debug, info, warn or error (env PINION_LOG_LEVEL)")
-	fs.BoolVar(&o.secure, "secure-cookies", env("PINION_SECURE_COOKIES", "") == "true", "mark the session cookie Secure, for HTTPS (env PINION_SECURE_COOKIES=true)")
+	ef := &envFlags{fs: fs, getenv: getenv}
+	ef.Bool(&o.secure, "secure-cookies", "PINION_SECURE_COOKIES", false, "mark the session cookie Secure, for HTTPS")
 	fs.BoolVar(&o.noApp, "no-app", false, "do not serve the demo app at /")
+	o.limits.bind(ef)
+	ef.Int(&o.maxStreams, "max-streams", "PINION_MAX_STREAMS", defaultMaxStreams(), "open event streams in this process, 0 = no limit; default: the open-file limit minus headroom")
+	ef.Int(&o.maxPerPrincipal, "max-streams-per-principal", "PINION_MAX_STREAMS_PER_PRINCIPAL", 64, "open event streams per principal, 0 = no limit")
+	ef.Int(&o.maxPerAddress, "max-streams-per-address", "PINION_MAX_STREAMS_PER_ADDRESS", 0, "open event streams per client address, 0 = no limit (behind a proxy all clients share its address)")
+	ef.Duration(&o.drainDelay, "drain-delay", "PINION_DRAIN_DELAY", 0, "on shutdown, how long /readyz fails before streams end and the listener closes")
+	fs.StringVar(&o.adminAddr, "admin-addr", env("PINION_ADMIN_ADDR", ""), "admin listen address for /metrics and /debug/pprof; empty: off (env PINION_ADMIN_ADDR)")
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if err := errors.Join(ef.errs...); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -110,7 +109,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
 
-	topics, err := topic.NewSet(demo.Topics()...)
+	topics, err := topic.NewSetWith([]topic.Option{
+		topic.WithJSONLimits(o.limits.maxJSONDepth, o.limits.maxJSONMembers),
+	}, demo.Topics()...)
 	if err != nil {
 		return fmt.Errorf("demo topics: %w", err)
 	}
@@ -140,12 +141,44 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if !o.noApp {
 		cfg.Assets = web.Dist()
 	}
-	srv := server.New(cfg, st, topics, auth.Cookie{Secure: o.secure}, log)
+	// Metrics exist only when the admin listener does: off by default,
+	// and then nothing is measured at all.
+	var (
+		m       *metrics.Metrics
+		backend store.Backend = st
+	)
+	if o.adminAddr != "" {
+		m = metrics.New()
+		backend = m.Store(st)
+		cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
+	}
+	srv, err := server.New(cfg, backend, topics, auth.Cookie{Secure: o.secure}, log)
+	if err != nil {
+		return err
+	}
 	if err := srv.Open(); err != nil {
 		return err
 	}
 	log.Info("store open", "dir", o.dataDir, "epoch", st.Info().Epoch)
 	log.Info("event stream limits", "max_streams", o.maxStreams, "per_principal", o.maxPerPrincipal, "per_address", o.maxPerAddress)
+	if m != nil {
+		m.WatchStreams(func() int { return srv.Stats().Streams })
+		admin, err := metrics.Listen(o.adminAddr, m.Handler(), log)
+		if err != nil {
+			return err
+		}
+		adminCtx, stopAdmin := context.WithCancel(context.Background())
+		adminErr := make(chan error, 1)
+		go func() { adminErr <- admin.Run(adminCtx) }()
+		// The admin listener outlives the public one's drain, so a
+		// shutdown can be watched to its end.
+		defer func() {
+			stopAdmin()
+			if err := <-adminErr; err != nil {
+				log.Error("admin listener", "err", err)
+			}
+		}()
+	}
 	return srv.Run(ctx)
 }
 
@@ -165,19 +198,6 @@ func writeOpenAPI(args []string, stdout io.Writer) error {
 	}
 	_, err = stdout.Write(doc)
 	return err
-}
-
-// intFlag defines an integer flag whose default comes from env when set.
-func intFlag(fs *flag.FlagSet, p *int, name, env string, def int, usage string, getenv func(string) string) error {
-	if v := getenv(env); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("%s: %q is not an integer", env, v)
-		}
-		def = n
-	}
-	fs.IntVar(p, name, def, usage+" (env "+env+")")
-	return nil
 }
 
 // defaultMaxStreams is the open-file limit (which the Go runtime has
