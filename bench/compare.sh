@@ -24,7 +24,8 @@ sleep 1
   -sub http://127.0.0.1:18090/events -pub http://127.0.0.1:18090/publish -body "$SETTINGS"
 kill $REF; wait $REF 2>/dev/null || true
 
-"$BIN/pinion" -addr 127.0.0.1:18091 -data "$BIN/data" -no-app -log-level warn &
+"$BIN/pinion" -addr 127.0.0.1:18091 -data "$BIN/data" -no-app -log-level warn \
+  -rate-per-principal 0 -rate-per-address 0 -new-principals-per-address 0 &
 PIN=$!
 sleep 2
 "$BIN/sseload" -n "$N" -k "$K" -src-ips "$SRC" -pid $PIN -label pinion \

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -109,6 +110,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
 
+	if strings.TrimSpace(o.dataDir) == "" {
+		return errors.New("the data directory is empty: write -data ./data (or PINION_DATA=/var/lib/pinion)")
+	}
+	if err := checkDevAuth(o.addr, o.limits.forceDevAuth); err != nil {
+		return err
+	}
 	topics, err := topic.NewSetWith([]topic.Option{
 		topic.WithJSONLimits(o.limits.maxJSONDepth, o.limits.maxJSONMembers),
 	}, demo.Topics()...)
@@ -128,6 +135,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cfg := server.Config{
 		Addr:                   o.addr,
 		Heartbeat:              o.heartbeat,
+		Security:               o.limits.security(),
 		MaxStreams:             o.maxStreams,
 		MaxStreamsPerPrincipal: o.maxPerPrincipal,
 		MaxStreamsPerAddress:   o.maxPerAddress,
@@ -152,7 +160,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		backend = m.Store(st)
 		cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
 	}
-	srv, err := server.New(cfg, backend, topics, auth.Cookie{Secure: o.secure}, log)
+	keyFile := o.limits.sessionKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(o.dataDir, "session.key")
+	}
+	key, err := auth.LoadOrCreateKey(keyFile)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(cfg, backend, topics, auth.Cookie{Key: key, Secure: o.secure}, log)
 	if err != nil {
 		return err
 	}
