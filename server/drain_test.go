@@ -18,7 +18,7 @@ import (
 // nil, so the process exits 0.
 func TestShutdownDrains(t *testing.T) {
 	st := memory.Open()
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", DrainDelay: 5 * time.Second}, st, testTopics(t), auth.Cookie{}, nil)
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", DrainDelay: 5 * time.Second}, st, testTopics(t), auth.Cookie{Key: auth.NewKey()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestStreamLimitPerAddress(t *testing.T) {
 }
 
 func TestNonsenseStreamConfigIsRefused(t *testing.T) {
-	if _, err := server.New(server.Config{Addr: "127.0.0.1:0", Heartbeat: 3 * time.Nanosecond}, memory.Open(), testTopics(t), auth.Cookie{}, nil); err == nil {
+	if _, err := server.New(server.Config{Addr: "127.0.0.1:0", Heartbeat: 3 * time.Nanosecond}, memory.Open(), testTopics(t), auth.Cookie{Key: auth.NewKey()}, nil); err == nil {
 		t.Fatal("a 3ns heartbeat was accepted")
 	}
 }
