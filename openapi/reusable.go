@@ -47,6 +47,23 @@ func (d *document) header(name string) *object {
 	return refTo("headers", name)
 }
 
+// headerName is the HTTP name of a shared response header.
+func headerName(component string) string {
+	switch component {
+	case HeaderSetCookie:
+		return "Set-Cookie"
+	case HeaderRetryAfter:
+		return "Retry-After"
+	case HeaderNoCache, HeaderPrivateNoCache:
+		return "Cache-Control"
+	case HeaderVaryPrincipal:
+		return "Vary"
+	case HeaderNoBuffering:
+		return protocol.HeaderAccelBuffering
+	}
+	return component
+}
+
 // parameter returns a reference to a shared parameter, adding it on
 // first use.
 func (d *document) parameter(name string) *object {

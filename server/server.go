@@ -89,7 +89,7 @@ func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *s
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	spec, err := openapi.Generate(topics, cfg.OpenAPI)
+	spec, err := OpenAPI(topics, cfg.OpenAPI)
 	if err != nil {
 		return nil, fmt.Errorf("server: generating the OpenAPI document: %w", err)
 	}
@@ -105,7 +105,7 @@ func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *s
 	e.HidePort = true
 	e.HTTPErrorHandler = handlers.ErrorHandler(log)
 	s := &Server{cfg: cfg, log: log, echo: e, hub: hub, spec: spec}
-	s.routes(st, topics, who)
+	s.routes(deps{st: st, topics: topics, who: who, hub: hub, limit: cfg.BodyLimit, spec: spec})
 	var h http.Handler = e
 	if cfg.Middleware != nil {
 		h = cfg.Middleware(h)

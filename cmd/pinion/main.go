@@ -191,7 +191,7 @@ func writeOpenAPI(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("demo topics: %w", err)
 	}
-	doc, err := openapi.Generate(topics, openapi.Options{})
+	doc, err := server.OpenAPI(topics, openapi.Options{})
 	if err != nil {
 		return err
 	}
