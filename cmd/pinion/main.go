@@ -22,6 +22,7 @@ import (
 	"github.com/pinionkit/pinion/openapi"
 	"github.com/pinionkit/pinion/server"
 	"github.com/pinionkit/pinion/store"
+	"github.com/pinionkit/pinion/store/cache"
 	"github.com/pinionkit/pinion/store/sqlite"
 	"github.com/pinionkit/pinion/topic"
 	"github.com/pinionkit/pinion/web"
@@ -51,6 +52,8 @@ type options struct {
 
 	maxStreams, maxPerPrincipal, maxPerAddress int
 	drainDelay                                 time.Duration
+	// cacheBytes bounds the snapshot cache (store/cache); 0 turns it off.
+	cacheBytes int64
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -80,6 +83,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	ef.Int(&o.maxPerPrincipal, "max-streams-per-principal", "PINION_MAX_STREAMS_PER_PRINCIPAL", 64, "open event streams per principal, 0 = no limit")
 	ef.Int(&o.maxPerAddress, "max-streams-per-address", "PINION_MAX_STREAMS_PER_ADDRESS", 0, "open event streams per client address, 0 = no limit (behind a proxy all clients share its address)")
 	ef.Duration(&o.drainDelay, "drain-delay", "PINION_DRAIN_DELAY", 0, "on shutdown, how long /readyz fails before streams end and the listener closes")
+	ef.Int64(&o.cacheBytes, "cache-bytes", "PINION_CACHE_BYTES", 64<<20,
+		"memory for the snapshot cache of current revisions and hot documents; 0 = off")
 	fs.StringVar(&o.adminAddr, "admin-addr", env("PINION_ADMIN_ADDR", ""), "admin listen address for /metrics and /debug/pprof; empty: off (env PINION_ADMIN_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -126,8 +131,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	// Snapshot reads are served from memory when nothing changed; the
+	// cache follows the store's change feed, and the event stream reads
+	// the feed through it, so it is updated before an invalidation goes
+	// out.
+	cached, err := cache.New(ctx, st, o.cacheBytes)
+	if err != nil {
+		st.Close()
+		return err
+	}
 	defer func() {
-		if err := st.Close(); err != nil {
+		if err := cached.Close(); err != nil {
 			log.Error("closing store", "err", err)
 		}
 	}()
@@ -153,11 +167,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// and then nothing is measured at all.
 	var (
 		m       *metrics.Metrics
-		backend store.Backend = st
+		backend store.Backend = cached
 	)
 	if o.adminAddr != "" {
 		m = metrics.New()
-		backend = m.Store(st)
+		backend = m.Store(cached)
 		cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
 	}
 	keyFile := o.limits.sessionKeyFile
