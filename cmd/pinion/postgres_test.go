@@ -308,6 +308,14 @@ func TestPostgresInstancesFanOut(t *testing.T) {
 		rev := w.mustPut(topic, i)
 		for _, s := range streams {
 			s.f.waitFor(s.s, map[string]store.Revision{topic: rev})
+			// A read prompted by the invalidation, on the instance that
+			// sent it, is not older than it: the snapshot cache there
+			// learned of the write from the database, not from a local
+			// write.
+			got := request(t, c, "GET", s.f.name+"/api/topics/"+topic, "")
+			if r := store.Revision(revNum(t, got.Revision)); r < rev {
+				t.Fatalf("GET %s on %s after its invalidation of %d: revision %d", topic, s.f.name, rev, r)
+			}
 		}
 	}
 	// Then a burst from two instances at once: the order holds and the
