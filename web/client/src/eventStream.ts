@@ -1,4 +1,5 @@
-import { isRevision } from './revision'
+import { noopLogger, type Logger } from './logger.js'
+import { isRevision } from './revision.js'
 import type {
   ConnectionState,
   InvalidationEvent,
@@ -7,7 +8,7 @@ import type {
   StreamListener,
   StreamRole,
   Unsubscribe,
-} from './types'
+} from './types.js'
 
 /** The part of the browser's `EventSource` the stream uses; tests pass a fake. */
 export interface EventSourceLike {
@@ -49,6 +50,14 @@ export interface EventStreamOptions {
   role?: StreamRole
   /** Called with malformed events and listener failures. */
   onError?: (error: unknown) => void
+  /** Open the default EventSource with `withCredentials` (a server on another origin). */
+  withCredentials?: boolean
+  logger?: Logger
+}
+
+/** Whether this runtime has an `EventSource` (a browser; not Node during SSR). */
+export function hasEventSource(): boolean {
+  return typeof (globalThis as { EventSource?: unknown }).EventSource === 'function'
 }
 
 /** The browser's own network status (`navigator.onLine` and the `online`/`offline` events). */
@@ -133,11 +142,11 @@ export class EventStream implements Stream {
   private readonly timers: Timers
   private readonly network: NetworkStatus
   private readonly random: () => number
+  private readonly logger: Logger
   private source: EventSourceLike | null = null
   private timer: unknown = null
   private attempts = 0
   private started = false
-  private closed = false
   private everReady = false
   private connectionReady = false
   private unsubscribeNetwork: Unsubscribe | null = null
@@ -147,8 +156,10 @@ export class EventStream implements Stream {
   constructor(options: EventStreamOptions) {
     this.options = options
     this.listeners = new Listeners(options.onError ?? ((error) => console.error(error)))
+    this.logger = options.logger ?? noopLogger
     this.createEventSource =
-      options.createEventSource ?? ((url) => new EventSource(url) as unknown as EventSourceLike)
+      options.createEventSource ??
+      ((url) => new EventSource(url, { withCredentials: options.withCredentials ?? false }) as unknown as EventSourceLike)
     this.timers = options.timers ?? defaultTimers
     this.network = options.network ?? browserNetwork()
     this.random = options.random ?? Math.random
@@ -171,28 +182,50 @@ export class EventStream implements Stream {
     return this.listeners.add(listener)
   }
 
+  /**
+   * Starts connecting. Idempotent; after {@link close} it starts again,
+   * resuming from the last cursor. Without an EventSource (SSR) it does nothing.
+   */
   start(): void {
-    if (this.started || this.closed) return
+    if (this.started) return
+    if (!this.options.createEventSource && !hasEventSource()) {
+      this.logger.debug('stream: no EventSource in this runtime (server-side rendering?); not connecting')
+      return
+    }
     this.started = true
     this.unsubscribeNetwork = this.network.subscribe((online) => this.onNetwork(online))
     if (!this.network.online()) this.setState('offline')
     this.open()
   }
 
+  /** Closes the connection; {@link start} may open it again. */
   close(): void {
-    if (this.closed) return
-    this.closed = true
+    if (!this.started) return
+    this.started = false
     this.unsubscribeNetwork?.()
+    this.unsubscribeNetwork = null
     this.cancelTimer()
     this.source?.close()
     this.source = null
+    this.connectionReady = false
+  }
+
+  /** Opens a new connection at once (after a wake-up, say), resuming from the cursor. */
+  reconnect(): void {
+    if (!this.started) return
+    this.cancelTimer()
+    this.source?.close()
+    this.source = null
+    this.open()
   }
 
   private open(): void {
     this.timer = null
-    if (this.closed) return
+    if (!this.started) return
     this.connectionReady = false
-    const source = this.createEventSource(withCursor(this.options.url, this._cursor))
+    const url = withCursor(this.options.url, this._cursor)
+    this.logger.debug('stream: connecting', { url })
+    const source = this.createEventSource(url)
     this.source = source
     source.addEventListener('ready', (event) => {
       if (source === this.source) this.onReady(event)
@@ -216,6 +249,7 @@ export class EventStream implements Stream {
     if (cursor) this._cursor = cursor
     this.attempts = 0
     this.connectionReady = true
+    this.logger.debug('stream: ready', { cursor: this._cursor })
     const resumed = this.everReady
     this.everReady = true
     this.setState(this.network.online() ? 'live' : 'offline')
@@ -236,6 +270,7 @@ export class EventStream implements Stream {
 
   private onError(source: EventSourceLike): void {
     this.connectionReady = false
+    this.logger.debug('stream: connection error', { readyState: source.readyState })
     if (source.readyState === EVENTSOURCE_CLOSED) {
       // The browser will not retry (a non-200, a wrong content type): we do.
       source.close()
@@ -246,12 +281,13 @@ export class EventStream implements Stream {
   }
 
   private scheduleReopen(): void {
-    if (this.closed || this.timer !== null) return
+    if (!this.started || this.timer !== null) return
     const minMs = this.options.backoff?.minMs ?? 1000
     const maxMs = this.options.backoff?.maxMs ?? 30000
     const base = Math.min(maxMs, minMs * 2 ** this.attempts)
     const delay = Math.round(base / 2 + (this.random() * base) / 2)
     this.attempts++
+    this.logger.debug('stream: closed by the browser; reopening after a delay', { delayMs: delay, attempt: this.attempts })
     this.timer = this.timers.setTimeout(() => this.open(), delay)
   }
 
@@ -261,7 +297,7 @@ export class EventStream implements Stream {
   }
 
   private onNetwork(online: boolean): void {
-    if (this.closed) return
+    if (!this.started) return
     if (!online) {
       this.setState('offline')
       return

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { PinionClient } from './client'
-import { EventStream } from './eventStream'
-import { SharedEventStream } from './sharedStream'
-import { FakeBroadcastHub, FakeLocks, FakeNetwork, FakeTimers, eventSourceFactory, flush } from './testing/fakes'
-import type { ConnectionState, InvalidationEvent, ReadyEvent } from './types'
+import { PinionClient } from './client.js'
+import { EventStream } from './eventStream.js'
+import { SharedEventStream } from './sharedStream.js'
+import { FakeBroadcastHub, FakeLocks, FakeNetwork, FakeTimers, eventSourceFactory, flush } from './testing/fakes.js'
+import type { ConnectionState, InvalidationEvent, ReadyEvent } from './types.js'
 
 /** A browser with one lock manager and one BroadcastChannel hub, and a way to open tabs in it. */
 function browser() {
@@ -136,12 +136,25 @@ describe('SharedEventStream', () => {
 })
 
 describe('PinionClient sharing', () => {
-  it('falls back to one stream per tab without Web Locks or BroadcastChannel', () => {
+  it('elects over the BroadcastChannel when the browser has no Web Locks', () => {
     const original = (globalThis.navigator as { locks?: unknown } | undefined)?.locks
-    expect(original).toBeUndefined() // Node has no Web Locks
-    const client = new PinionClient({ sharing: 'auto', createEventSource: eventSourceFactory().create })
-    expect(client.stream).toBeInstanceOf(EventStream)
-    expect(client.role).toBe('standalone')
+    expect(original).toBeUndefined() // Node has BroadcastChannel but no Web Locks
+    const client = new PinionClient({ sharing: 'auto', createEventSource: eventSourceFactory().create, lifecycle: false })
+    expect(client.stream).toBeInstanceOf(SharedEventStream)
+    expect((client.stream as SharedEventStream).election).toBe('channel')
+  })
+
+  it('falls back to one stream per tab without BroadcastChannel', () => {
+    const saved = globalThis.BroadcastChannel
+    // @ts-expect-error: removing it for the test
+    delete globalThis.BroadcastChannel
+    try {
+      const client = new PinionClient({ sharing: 'auto', createEventSource: eventSourceFactory().create, lifecycle: false })
+      expect(client.stream).toBeInstanceOf(EventStream)
+      expect(client.role).toBe('standalone')
+    } finally {
+      globalThis.BroadcastChannel = saved
+    }
   })
 
   it('uses the shared stream when given locks and channels', () => {

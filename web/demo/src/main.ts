@@ -10,11 +10,5 @@ const app = createApp(App)
 app.use(pinia)
 installPinion(app, pinia, pinion)
 app.mount('#app')
-
-// Hand the stream to another tab as the page goes away, rather than when the
-// browser gets round to tearing it down. A page restored from the back/forward
-// cache starts afresh.
-window.addEventListener('pagehide', () => pinion.close())
-window.addEventListener('pageshow', (event) => {
-  if (event.persisted) window.location.reload()
-})
+// The client itself hands the stream to another tab on `pagehide` and resumes
+// (refreshing every synced store) when the page returns from the bfcache.

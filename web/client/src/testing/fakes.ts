@@ -2,9 +2,9 @@
  * Fakes of the browser APIs the client injects, for unit tests: no test DOM
  * has EventSource, Web Locks or a cross-context BroadcastChannel.
  */
-import type { EventSourceLike, NetworkStatus, Timers } from '../eventStream'
-import type { BroadcastChannelLike, LockManagerLike } from '../sharedStream'
-import type { Unsubscribe } from '../types'
+import type { EventSourceLike, NetworkStatus, Timers } from '../eventStream.js'
+import type { BroadcastChannelLike, LockManagerLike } from '../sharedStream.js'
+import type { Unsubscribe } from '../types.js'
 
 /** An invalidation as it crosses the wire (revisions are plain strings there). */
 export interface WireInvalidation {
