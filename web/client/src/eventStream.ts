@@ -17,8 +17,8 @@ export interface EventSourceLike {
   close(): void
 }
 
-/** Creates an EventSource for a URL. */
-export type EventSourceFactory = (url: string) => EventSourceLike
+/** Creates an EventSource for a URL (`init.withCredentials` as the constructor takes it). */
+export type EventSourceFactory = (url: string, init?: { withCredentials?: boolean }) => EventSourceLike
 
 /** `EventSource.CLOSED`: the browser gave up and will not reconnect by itself. */
 export const EVENTSOURCE_CLOSED = 2
@@ -159,7 +159,7 @@ export class EventStream implements Stream {
     this.logger = options.logger ?? noopLogger
     this.createEventSource =
       options.createEventSource ??
-      ((url) => new EventSource(url, { withCredentials: options.withCredentials ?? false }) as unknown as EventSourceLike)
+      ((url, init) => new EventSource(url, init) as unknown as EventSourceLike)
     this.timers = options.timers ?? defaultTimers
     this.network = options.network ?? browserNetwork()
     this.random = options.random ?? Math.random
@@ -210,9 +210,9 @@ export class EventStream implements Stream {
     this.connectionReady = false
   }
 
-  /** Opens a new connection at once (after a wake-up, say), resuming from the cursor. */
+  /** Unless the stream is up, opens a new connection at once (after a wake-up, say), resuming from the cursor. */
   reconnect(): void {
-    if (!this.started) return
+    if (!this.started || this.connectionReady) return
     this.cancelTimer()
     this.source?.close()
     this.source = null
@@ -225,7 +225,7 @@ export class EventStream implements Stream {
     this.connectionReady = false
     const url = withCursor(this.options.url, this._cursor)
     this.logger.debug('stream: connecting', { url })
-    const source = this.createEventSource(url)
+    const source = this.createEventSource(url, { withCredentials: this.options.withCredentials ?? false })
     this.source = source
     source.addEventListener('ready', (event) => {
       if (source === this.source) this.onReady(event)
