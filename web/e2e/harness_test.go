@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -30,7 +31,7 @@ import (
 
 // waitTimeout bounds every wait. It only guards against hangs: the tests
 // must never fail because the machine is slow, so it is generous.
-const waitTimeout = 10 * time.Second
+const waitTimeout = 30 * time.Second
 
 // chromium returns the browser to drive. A missing browser skips the test,
 // except under CI=true, where it fails it.
@@ -66,6 +67,8 @@ type app struct {
 	logs   *lockedBuffer
 	client *http.Client // the Go client's; its idle connections go with each stop
 
+	configure func(*server.Config)
+
 	srv    *server.Server
 	st     *sqlite.Store
 	cancel context.CancelFunc
@@ -74,13 +77,20 @@ type app struct {
 
 func startApp(t *testing.T) *app {
 	t.Helper()
+	return startAppWith(t, nil)
+}
+
+// startAppWith starts the app with configure applied to its server.Config.
+func startAppWith(t *testing.T, configure func(*server.Config)) *app {
+	t.Helper()
 	chromium(t) // skip (or fail under CI) before starting anything
 	a := &app{
-		t:      t,
-		dir:    t.TempDir(),
-		addr:   "127.0.0.1:0",
-		logs:   &lockedBuffer{},
-		client: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		configure: configure,
+		t:         t,
+		dir:       t.TempDir(),
+		addr:      "127.0.0.1:0",
+		logs:      &lockedBuffer{},
+		client:    &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
 	}
 	a.start()
 	t.Cleanup(func() {
@@ -325,6 +335,11 @@ type principal struct {
 	b    *browser
 	name string
 	ctx  context.Context
+	// initScript, when set, runs in every page of the principal before the
+	// page's own scripts (to remove a browser API, say).
+	initScript string
+	// url is the address pages open; default the app's /.
+	url string
 }
 
 func (b *browser) principal(name string) *principal {
@@ -400,7 +415,19 @@ func (p *principal) openNoWait(name string) *page {
 		}
 	})
 	attach(t, ctx, cancel, "open tab "+pg.name)
-	pg.do("navigate", chromedp.Navigate(pg.app.base+"/"))
+	if p.initScript != "" {
+		cctx, ccancel := context.WithTimeout(ctx, waitTimeout)
+		_, err := chromedp.Call(cctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: p.initScript})
+		ccancel()
+		if err != nil {
+			t.Fatalf("%s: add init script: %v", pg.name, err)
+		}
+	}
+	target := p.url
+	if target == "" {
+		target = pg.app.base + "/"
+	}
+	pg.do("navigate", chromedp.Navigate(target))
 	return pg
 }
 

@@ -4,7 +4,10 @@ import App from './App.vue'
 import { createPinion, installPinion } from './api/pinion'
 import './styles/main.css'
 
-const pinion = createPinion()
+// The API is on the page's origin unless the page names another one (an app
+// served from a CDN, say): <meta name="pinion-api" content="https://api.example">.
+const api = document.querySelector<HTMLMetaElement>('meta[name="pinion-api"]')?.content ?? ''
+const pinion = createPinion({ baseUrl: api })
 const pinia = createPinia()
 const app = createApp(App)
 app.use(pinia)
