@@ -10,7 +10,17 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/pinionkit/pinion/protocol"
 )
+
+// Authenticator derives the principal of a request. It may set headers
+// (the development default sets a cookie on first contact). It returns
+// ErrUnauthenticated or ErrForbidden (possibly wrapped) to refuse a
+// request; the HTTP layer answers 401 and 403.
+type Authenticator interface {
+	Authenticate(w http.ResponseWriter, r *http.Request) (principal string, err error)
+}
 
 // Errors an authenticator returns; the HTTP layer maps them to 401 and 403.
 var (
@@ -23,7 +33,7 @@ var (
 // contact. It proves nothing about who the user is; it only tells browsers
 // apart, which is what per-principal topics need in development.
 type Cookie struct {
-	// Name of the cookie. Default "pinion_session".
+	// Name of the cookie. Default protocol.SessionCookie.
 	Name string
 	// Secure marks the cookie Secure (set it when serving over HTTPS).
 	Secure bool
@@ -38,7 +48,7 @@ const idBytes = 16
 func (a Cookie) Authenticate(w http.ResponseWriter, r *http.Request) (string, error) {
 	name := a.Name
 	if name == "" {
-		name = "pinion_session"
+		name = protocol.SessionCookie
 	}
 	if ck, err := r.Cookie(name); err == nil && validID(ck.Value) {
 		return "browser:" + ck.Value, nil

@@ -65,7 +65,7 @@ type AppSettings struct {
 	Theme string `json:"theme" validate:"required,oneof=light dark system" doc:"The colour scheme: light, dark, or system to follow the operating system."`
 	// Language is the interface language as a BCP 47 tag, such as en or
 	// pt-BR.
-	Language string `json:"language" validate:"required,bcp47_language_tag" doc:"The interface language as a BCP 47 tag, such as en or pt-BR."`
+	Language string `json:"language" validate:"required,max=35,bcp47_language_tag" doc:"The interface language as a BCP 47 tag, such as en or pt-BR."`
 	// FontSize is the base font size in pixels.
 	FontSize int `json:"fontSize" validate:"min=10,max=32" doc:"The base font size in pixels."`
 	// Notifications turns desktop notifications on.
@@ -95,7 +95,7 @@ type UserPreferences struct {
 	// DisplayName is the name shown to other users; empty to show none.
 	DisplayName string `json:"displayName" validate:"max=40" doc:"The name shown to other users; empty to show none."`
 	// AccentColor is the highlight colour as a hex colour, such as #4f46e5.
-	AccentColor string `json:"accentColor" validate:"required,hexcolor" doc:"The highlight colour as a hex colour, such as #4f46e5."`
+	AccentColor string `json:"accentColor" validate:"required,max=9,hexcolor" doc:"The highlight colour as a hex colour, such as #4f46e5."`
 	// Sidebar is the state of the navigation sidebar: expanded or
 	// collapsed.
 	Sidebar string `json:"sidebar" validate:"required,oneof=expanded collapsed" doc:"The state of the navigation sidebar."`

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pinionkit/pinion/auth"
 )
 
 // NoRoute answers every unknown /api path with a 404 problem, so that the
@@ -24,7 +25,7 @@ func NoRoute() echo.HandlerFunc {
 // The page itself establishes the session: otherwise a first visit's
 // parallel API calls (and its event stream) would each be issued a
 // different new principal.
-func App(assets fs.FS, who Authenticator) echo.HandlerFunc {
+func App(assets fs.FS, who auth.Authenticator) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		name := strings.TrimPrefix(path.Clean("/"+c.Param("*")), "/")
 		if name == "" {

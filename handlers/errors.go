@@ -11,13 +11,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/pinionkit/pinion/auth"
+	"github.com/pinionkit/pinion/protocol"
 	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/stream"
 	"github.com/pinionkit/pinion/topic"
 )
-
-// ProblemBase is the prefix of every problem type URI.
-const ProblemBase = "https://pinion.dev/problems/"
 
 // Problem is an RFC 9457 problem details body.
 type Problem struct {
@@ -49,32 +47,12 @@ func tooLarge(limit int64) error {
 		detail: "The body is larger than the limit of " + strconv.FormatInt(limit, 10) + " bytes."}
 }
 
-// kinds names each status's problem type and title.
-var kinds = map[int]struct{ slug, title string }{
-	http.StatusBadRequest:            {"bad-request", "Bad request"},
-	http.StatusUnauthorized:          {"unauthorized", "Unauthorized"},
-	http.StatusForbidden:             {"forbidden", "Forbidden"},
-	http.StatusNotFound:              {"not-found", "Not found"},
-	http.StatusMethodNotAllowed:      {"method-not-allowed", "Method not allowed"},
-	http.StatusPreconditionFailed:    {"precondition-failed", "Precondition failed"},
-	http.StatusRequestEntityTooLarge: {"too-large", "Request body too large"},
-	http.StatusUnsupportedMediaType:  {"unsupported-media-type", "Unsupported media type"},
-	http.StatusUnprocessableEntity:   {"validation", "Validation failed"},
-	http.StatusTooManyRequests:       {"too-many-requests", "Too many requests"},
-	http.StatusInternalServerError:   {"internal", "Internal server error"},
-	http.StatusServiceUnavailable:    {"unavailable", "Service unavailable"},
-}
-
 // problemFor maps any error to the problem it is answered with. It is the
 // only place that decides statuses.
 func problemFor(err error) (Problem, bool) {
 	p, internal := classify(err)
-	k, ok := kinds[p.Status]
-	if !ok {
-		k = struct{ slug, title string }{"http-" + strconv.Itoa(p.Status), http.StatusText(p.Status)}
-	}
-	p.Type = ProblemBase + k.slug
-	p.Title = k.title
+	k := protocol.Problem(p.Status)
+	p.Type, p.Title = k.Type, k.Title
 	return p, internal
 }
 
@@ -82,6 +60,7 @@ func classify(err error) (p Problem, internal bool) {
 	var (
 		ae  *apiError
 		se  *topic.SyntaxError
+		le  *topic.LimitError
 		ve  *topic.ValidationError
 		mb  *http.MaxBytesError
 		he  *echo.HTTPError
@@ -94,6 +73,8 @@ func classify(err error) (p Problem, internal bool) {
 			pre.CurrentRevision = ae.current.String()
 		}
 		return pre, false
+	case errors.As(err, &le):
+		return Problem{Status: http.StatusRequestEntityTooLarge, Detail: "The body is too complex: " + le.Error() + "."}, false
 	case errors.As(err, &se):
 		return Problem{Status: http.StatusBadRequest, Detail: "The body is not one well-formed JSON value: " + se.Error() + "."}, false
 	case errors.As(err, &ve):
@@ -172,6 +153,6 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			_ = c.NoContent(p.Status)
 			return
 		}
-		_ = c.Blob(p.Status, "application/problem+json", body)
+		_ = c.Blob(p.Status, protocol.MediaProblem, body)
 	}
 }

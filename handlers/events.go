@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pinionkit/pinion/auth"
+	"github.com/pinionkit/pinion/protocol"
 	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/stream"
 	"github.com/pinionkit/pinion/topic"
@@ -20,10 +22,10 @@ type Streamer interface {
 // repeated topic parameters, or for every topic the caller may read. All
 // checks happen before the stream starts, because a browser's EventSource
 // gives up for good on any non-200 answer.
-func Events(topics *topic.Set, hub Streamer, who Authenticator) echo.HandlerFunc {
+func Events(topics *topic.Set, hub Streamer, who auth.Authenticator) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var selected []*topic.Topic
-		names := c.QueryParams()["topic"]
+		names := c.QueryParams()[protocol.QueryTopic]
 		if len(names) == 0 {
 			selected = topics.All()
 		}
@@ -50,9 +52,9 @@ func Events(topics *topic.Set, hub Streamer, who Authenticator) echo.HandlerFunc
 		slices.SortFunc(keys, func(a, b store.Key) int { return cmp.Compare(a.Topic, b.Topic) })
 		// The header wins over the parameter; an empty value counts as
 		// absent.
-		cursor := c.Request().Header.Get("Last-Event-ID")
+		cursor := c.Request().Header.Get(protocol.HeaderLastEventID)
 		if cursor == "" {
-			cursor = c.QueryParam("lastEventId")
+			cursor = c.QueryParam(protocol.QueryLastEventID)
 		}
 		return hub.Serve(c.Response(), c.Request(), stream.Subscription{
 			Principal: principal,

@@ -1,5 +1,5 @@
 // Package handlers turns HTTP requests into topic operations, following
-// PROTOCOL.md. Each maker takes only what its handler needs and returns an
+// docs/protocol.md. Each maker takes only what its handler needs and returns an
 // echo.HandlerFunc; errors are returned, never written, and become
 // problem+json in exactly one place (ErrorHandler).
 package handlers
@@ -7,19 +7,13 @@ package handlers
 import (
 	"context"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pinionkit/pinion/protocol"
 	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/topic"
 )
-
-// Authenticator derives the principal of a request. It may set headers
-// (the development default sets a cookie on first contact).
-type Authenticator interface {
-	Authenticate(w http.ResponseWriter, r *http.Request) (principal string, err error)
-}
 
 // Reader reads one document.
 type Reader interface {
@@ -31,13 +25,10 @@ type Writer interface {
 	Update(ctx context.Context, key store.Key, sourceID string, fn store.UpdateFunc) (store.Document, error)
 }
 
-// topicName is PROTOCOL.md's pattern for topic names.
-var topicName = regexp.MustCompile(`^[a-z0-9][a-z0-9._:-]{0,127}$`)
-
 // resolve finds the topic named in the path; an unknown or malformed name
 // is a 404 either way.
 func resolve(topics *topic.Set, name string) (*topic.Topic, error) {
-	if !topicName.MatchString(name) {
+	if !protocol.ValidTopicName(name) {
 		return nil, notFound("There is no topic named %q.", name)
 	}
 	t, ok := topics.Lookup(name)
@@ -63,10 +54,10 @@ func etag(r store.Revision) string { return `"` + r.String() + `"` }
 func setCaching(h http.Header, t *topic.Topic, rev store.Revision) {
 	h.Set("ETag", etag(rev))
 	if t.Scope() == topic.PerPrincipal {
-		h.Set("Cache-Control", "private, no-cache")
-		h.Set("Vary", "Cookie, Authorization")
+		h.Set("Cache-Control", protocol.CachePrivate)
+		h.Set("Vary", protocol.VaryPrincipal)
 	} else {
-		h.Set("Cache-Control", "no-cache")
+		h.Set("Cache-Control", protocol.CacheShared)
 	}
 }
 
@@ -93,7 +84,7 @@ func document(t *topic.Topic, doc store.Document) []byte {
 
 func writeSnapshot(c echo.Context, t *topic.Topic, doc store.Document) error {
 	setCaching(c.Response().Header(), t, doc.Revision)
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, snapshot(doc.Revision, document(t, doc)))
+	return c.Blob(http.StatusOK, protocol.MediaJSON, snapshot(doc.Revision, document(t, doc)))
 }
 
 // entityTags parses an If-Match or If-None-Match value: "*" or a

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pinionkit/pinion/protocol"
 )
 
 // OpenAPI serves the server's OpenAPI document, generated once at startup
@@ -11,7 +12,7 @@ import (
 // every use, so that a restart with other topics shows at once.
 func OpenAPI(doc []byte) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		c.Response().Header().Set("Cache-Control", "no-cache")
+		c.Response().Header().Set("Cache-Control", protocol.CacheShared)
 		return c.Blob(http.StatusOK, "application/yaml", doc)
 	}
 }

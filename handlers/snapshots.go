@@ -5,13 +5,15 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pinionkit/pinion/auth"
+	"github.com/pinionkit/pinion/protocol"
 	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/topic"
 )
 
 // Snapshot serves GET /api/topics/:topic: the caller's document with a
 // strong ETag, or 304 when If-None-Match names its revision.
-func Snapshot(topics *topic.Set, docs Reader, who Authenticator) echo.HandlerFunc {
+func Snapshot(topics *topic.Set, docs Reader, who auth.Authenticator) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		t, err := resolve(topics, c.Param("topic"))
 		if err != nil {
@@ -47,7 +49,7 @@ type topicEntry struct {
 
 // List serves GET /api/topics: every topic the caller may read, with the
 // caller's current revision of each.
-func List(topics *topic.Set, docs Heads, who Authenticator) echo.HandlerFunc {
+func List(topics *topic.Set, docs Heads, who auth.Authenticator) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		principal, err := who.Authenticate(c.Response(), c.Request())
 		if err != nil {
@@ -78,8 +80,8 @@ func List(topics *topic.Set, docs Heads, who Authenticator) echo.HandlerFunc {
 			out.Topics[i] = topicEntry{Topic: t.Name(), Revision: rev.String(), Scope: t.Scope().String()}
 		}
 		// The list is per caller: it names per-principal revisions.
-		c.Response().Header().Set("Cache-Control", "private, no-cache")
-		c.Response().Header().Set("Vary", "Cookie, Authorization")
+		c.Response().Header().Set("Cache-Control", protocol.CachePrivate)
+		c.Response().Header().Set("Vary", protocol.VaryPrincipal)
 		return c.JSON(http.StatusOK, out)
 	}
 }

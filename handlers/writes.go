@@ -8,14 +8,10 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pinionkit/pinion/auth"
+	"github.com/pinionkit/pinion/protocol"
 	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/topic"
-)
-
-// Media types of write bodies.
-const (
-	mediaJSON       = "application/json"
-	mediaMergePatch = "application/merge-patch+json"
 )
 
 // write is what every write request shares: the target document, the
@@ -29,7 +25,7 @@ type write struct {
 
 // prepare resolves the topic and the caller and validates the write
 // headers, before any body is read.
-func prepare(c echo.Context, topics *topic.Set, who Authenticator) (write, error) {
+func prepare(c echo.Context, topics *topic.Set, who auth.Authenticator) (write, error) {
 	t, err := resolve(topics, c.Param("topic"))
 	if err != nil {
 		return write{}, err
@@ -47,25 +43,13 @@ func prepare(c echo.Context, topics *topic.Set, who Authenticator) (write, error
 		}
 		w.ifMatch = precondition{present: true, any: any, tags: tags}
 	}
-	if values := h.Values("X-Source-Id"); len(values) > 0 {
-		if len(values) > 1 || !validSourceID(values[0]) {
+	if values := h.Values(protocol.HeaderSourceID); len(values) > 0 {
+		if len(values) > 1 || !protocol.ValidSourceID(values[0]) {
 			return write{}, badRequest("X-Source-Id must be one value of 1 to 128 printable ASCII characters.")
 		}
 		w.sourceID = values[0]
 	}
 	return w, nil
-}
-
-func validSourceID(s string) bool {
-	if len(s) < 1 || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 // commit runs the write: next computes the new document from the current
@@ -125,13 +109,13 @@ func checkMediaType(header, want string) error {
 }
 
 // Replace serves PUT /api/topics/:topic.
-func Replace(topics *topic.Set, docs Writer, who Authenticator, limit int64) echo.HandlerFunc {
+func Replace(topics *topic.Set, docs Writer, who auth.Authenticator, limit int64) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		w, err := prepare(c, topics, who)
 		if err != nil {
 			return err
 		}
-		body, err := readBody(c, limit, mediaJSON)
+		body, err := readBody(c, limit, protocol.MediaJSON)
 		if err != nil {
 			return err
 		}
@@ -145,13 +129,13 @@ func Replace(topics *topic.Set, docs Writer, who Authenticator, limit int64) ech
 
 // Patch serves PATCH /api/topics/:topic with an RFC 7396 merge patch; the
 // merged document is validated as a whole.
-func Patch(topics *topic.Set, docs Writer, who Authenticator, limit int64) echo.HandlerFunc {
+func Patch(topics *topic.Set, docs Writer, who auth.Authenticator, limit int64) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		w, err := prepare(c, topics, who)
 		if err != nil {
 			return err
 		}
-		patch, err := readBody(c, limit, mediaMergePatch)
+		patch, err := readBody(c, limit, protocol.MediaMergePatch)
 		if err != nil {
 			return err
 		}
@@ -162,7 +146,7 @@ func Patch(topics *topic.Set, docs Writer, who Authenticator, limit int64) echo.
 }
 
 // Action serves POST /api/topics/:topic/actions/:action.
-func Action(topics *topic.Set, docs Writer, who Authenticator, limit int64) echo.HandlerFunc {
+func Action(topics *topic.Set, docs Writer, who auth.Authenticator, limit int64) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		w, err := prepare(c, topics, who)
 		if err != nil {
@@ -172,7 +156,7 @@ func Action(topics *topic.Set, docs Writer, who Authenticator, limit int64) echo
 		if !hasAction(w.topic, name) {
 			return notFound("Topic %q has no action named %q.", w.topic.Name(), name)
 		}
-		input, err := readBody(c, limit, mediaJSON)
+		input, err := readBody(c, limit, protocol.MediaJSON)
 		if err != nil {
 			return err
 		}
@@ -185,7 +169,7 @@ func Action(topics *topic.Set, docs Writer, who Authenticator, limit int64) echo
 
 // Reset serves DELETE /api/topics/:topic: the document goes back to its
 // default, at a new revision (revisions never go back).
-func Reset(topics *topic.Set, docs Writer, who Authenticator) echo.HandlerFunc {
+func Reset(topics *topic.Set, docs Writer, who auth.Authenticator) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		w, err := prepare(c, topics, who)
 		if err != nil {

@@ -5,17 +5,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/pinionkit/pinion/protocol"
 	"github.com/pinionkit/pinion/topic"
-)
-
-// Patterns shared by schemas, headers and parameters.
-const (
-	revisionPattern = `^(0|[1-9][0-9]{0,19})$`
-	etagPattern     = `^"(0|[1-9][0-9]{0,19})"$`
-	// A list of entity tags or "*", as If-Match and If-None-Match take.
-	etagListPattern = `^(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)$`
-	sourceIDPattern = `^[\x20-\x7E]{1,128}$`
-	topicPattern    = `^[a-z0-9][a-z0-9._:-]{0,127}$`
 )
 
 // sharedSchemas adds the protocol's own schemas.
@@ -37,7 +28,7 @@ func (d *document) sharedSchemas() {
 	}
 
 	rev := str("A revision: the decimal form of an unsigned 64-bit integer, without sign or leading zeros. Compare revisions as numbers, never as strings.")
-	rev.pattern = revisionPattern
+	rev.pattern = protocol.RevisionPattern
 	add("Revision", rev)
 
 	cursor := str("An event id, opaque to clients: send it back as Last-Event-ID (browsers do) or lastEventId to resume.")
@@ -45,7 +36,7 @@ func (d *document) sharedSchemas() {
 	add("Cursor", cursor)
 
 	source := str("A window's id (X-Source-Id), 1 to 128 printable ASCII characters, echoed in the invalidations its writes raise.")
-	source.pattern = sourceIDPattern
+	source.pattern = protocol.SourceIDPattern
 	add("SourceId", source)
 
 	name := str("The name of a registered topic.")
@@ -53,7 +44,7 @@ func (d *document) sharedSchemas() {
 		name.enum = append(name.enum, t.Name())
 	}
 	if name.enum == nil {
-		name.pattern = topicPattern
+		name.pattern = protocol.TopicPattern
 	}
 	add("TopicName", name)
 

@@ -90,11 +90,14 @@ func startServer(t *testing.T, k *contract) *running {
 	t.Helper()
 	st := &flakyStore{Store: memory.Open()}
 	t.Cleanup(func() { _ = st.Close() })
-	srv := server.New(server.Config{
+	srv, err := server.New(server.Config{
 		Addr:                   "127.0.0.1:0",
 		BodyLimit:              bodyLimit,
 		MaxStreamsPerPrincipal: 1,
 	}, st, demoSet(t), testAuth{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &running{t: t, base: servertest.Run(t, srv), store: st, k: k}
 }
 

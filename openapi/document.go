@@ -14,8 +14,10 @@ type document struct {
 	types  *builder
 	opIDs  *registry
 
-	paths *object
-	tags  []any
+	pathsObj  *object
+	pathItems map[string]*object
+	tags      []any
+	tagged    map[string]bool
 	// Reusable responses, parameters and headers are added the first
 	// time an operation refers to them, so that none goes unused.
 	responses  map[string]*object
@@ -30,13 +32,23 @@ var sharedSchemas = []string{
 	"Revision", "SourceId", "TopicList", "TopicName", "TopicSummary", "ValidationProblem",
 }
 
-func newDocument(set *topic.Set, opts Options) *document {
+func newDocument(set *topic.Set, ops []Operation, opts Options) *document {
+	// The fixed operations' ids are reserved, so that a topic's operation
+	// never takes one.
+	var fixed []string
+	for _, op := range ops {
+		if !strings.Contains(op.Path, "{topic}") {
+			fixed = append(fixed, op.ID)
+		}
+	}
 	return &document{
 		opts:       opts,
 		topics:     set.All(),
 		types:      newBuilder(newRegistry(sharedSchemas...)),
-		opIDs:      newRegistry("listTopics", "streamEvents", "healthz", "readyz", "getOpenAPI"),
-		paths:      newObject(),
+		opIDs:      newRegistry(fixed...),
+		pathsObj:   newObject(),
+		pathItems:  make(map[string]*object),
+		tagged:     make(map[string]bool),
 		responses:  make(map[string]*object),
 		parameters: make(map[string]*object),
 		headers:    make(map[string]*object),
@@ -44,19 +56,11 @@ func newDocument(set *topic.Set, opts Options) *document {
 }
 
 // build assembles the whole document.
-func (d *document) build() *object {
+func (d *document) build(ops []Operation) (*object, error) {
 	d.sharedSchemas()
-	// Fixed tags have capitals and spaces, which topic names cannot have,
-	// so that a topic named events still gets a tag of its own.
-	d.tag("Topics", "The topics the caller may read, with the caller's current revision of each.")
-	d.listPath()
-	for _, t := range d.topics {
-		d.topicPaths(t)
+	if err := d.paths(ops); err != nil {
+		return nil, err
 	}
-	d.tag("Event stream", "The event stream: one Server-Sent Events connection for any number of topics.")
-	d.eventsPath()
-	d.tag("Server", "Health, readiness and this document.")
-	d.serverPaths()
 
 	components := newObject().
 		set("schemas", sorted(d.types.schemas, func(s *schema) any { return s.render() })).
@@ -83,8 +87,8 @@ func (d *document) build() *object {
 		// the first answer.
 		set("security", []any{newObject().set("session", []any{}), newObject()}).
 		set("tags", d.tags).
-		set("paths", d.paths).
-		set("components", components)
+		set("paths", d.pathsObj).
+		set("components", components), nil
 }
 
 func (d *document) description() string {
@@ -112,11 +116,6 @@ func (d *document) license() *object {
 		return nil
 	}
 	return newObject().set("name", d.opts.License).set("identifier", d.opts.License)
-}
-
-// tag declares an operation tag.
-func (d *document) tag(name, description string) {
-	d.tags = append(d.tags, newObject().set("name", name).set("description", description))
 }
 
 // sorted renders a component map with its names in order.

@@ -10,6 +10,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/pinionkit/pinion/demo"
 	"github.com/pinionkit/pinion/openapi"
+	"github.com/pinionkit/pinion/server"
 	"github.com/pinionkit/pinion/topic"
 )
 
@@ -29,7 +30,7 @@ func demoSet(t *testing.T) *topic.Set {
 
 func generate(t *testing.T, set *topic.Set) []byte {
 	t.Helper()
-	doc, err := openapi.Generate(set, openapi.Options{})
+	doc, err := server.OpenAPI(set, openapi.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +174,7 @@ func TestSharedTypesAndNamesStayUnique(t *testing.T) {
 }
 
 func TestGenerateWithoutTopicSet(t *testing.T) {
-	if _, err := openapi.Generate(nil, openapi.Options{}); err == nil {
+	if _, err := server.OpenAPI(nil, openapi.Options{}); err == nil {
 		t.Fatal("no error for a nil set")
 	}
 }

@@ -1,40 +1,229 @@
 package openapi
 
 import (
-	"net/http"
+	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/pinionkit/pinion/protocol"
 	"github.com/pinionkit/pinion/topic"
 )
 
-// Statuses of the write operations, besides 200.
-var (
-	bodyWriteErrors = []int{
-		http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusPreconditionFailed,
-		http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity,
-		http.StatusInternalServerError,
+// paths describes every declared operation. Operations keep their
+// declared order, except that the per-topic and per-action ones are
+// described topic by topic where the first of them is declared, so that a
+// topic's routes stay together.
+func (d *document) paths(ops []Operation) error {
+	var perTopic []Operation
+	for _, op := range ops {
+		if strings.Contains(op.Path, "{topic}") {
+			perTopic = append(perTopic, op)
+		}
 	}
-	resetErrors = []int{
-		http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusPreconditionFailed,
-		http.StatusInternalServerError,
+	topicsDone := false
+	for _, op := range ops {
+		if !strings.Contains(op.Path, "{topic}") {
+			if err := d.fixedOperation(op); err != nil {
+				return err
+			}
+			continue
+		}
+		if topicsDone {
+			continue
+		}
+		topicsDone = true
+		for _, t := range d.topics {
+			if err := d.topicOperations(t, perTopic); err != nil {
+				return err
+			}
+		}
 	}
-)
+	return nil
+}
 
-// operation starts an operation object. id is used as it is: the fixed
-// operations' ids are reserved, and the others are claimed by the caller.
-func operation(id, summary, description, tag string) *object {
-	return newObject().
+// fixedOperation describes an operation that is the same for every topic.
+func (d *document) fixedOperation(op Operation) error {
+	if op.Request != NoBody {
+		return fmt.Errorf("openapi: %s %s: a body needs a topic", op.Method, op.Path)
+	}
+	o, err := d.operation(op, op.ID, op.Summary, op.Description, op.Tag, nil, "", nil)
+	if err != nil {
+		return err
+	}
+	d.addOperation(op.Path, op.Method, o)
+	return nil
+}
+
+// topicOperations describes the per-topic and per-action operations of t.
+func (d *document) topicOperations(t *topic.Topic, ops []Operation) error {
+	name, p := t.Name(), pascal(t.Name())
+	sc := scope{topic: name, prefix: p}
+	about := t.Description() + " " + scopeNote(t)
+	tag := Tag{Name: name, Description: about}
+
+	doc := d.types.component(sc, t.Type(), asRead, p, t.Description()).ref
+	var input, patch string
+	bodies := func(r Request) string {
+		switch r {
+		case DocumentBody:
+			if input == "" {
+				input = d.types.component(sc, t.Type(), asInput, p+"Input",
+					"The whole "+name+" document as a client sends it with PUT. A member left out reads as its zero value, so a member whose zero value fails validation is required.").ref
+			}
+			return input
+		case PatchBody:
+			if patch == "" {
+				patch = d.types.component(sc, t.Type(), asPatch, p+"Patch",
+					"An RFC 7396 merge patch of the "+name+" document: the members to change. Objects are patched member by member, arrays are replaced whole, and null resets a member to its zero value. The merged document must be valid.").ref
+			}
+			return patch
+		}
+		return ""
+	}
+	// The schemas are claimed in this order whatever the order of the
+	// operations, so that component names do not depend on it.
+	for _, r := range []Request{DocumentBody, PatchBody} {
+		for _, op := range ops {
+			if op.Request == r {
+				bodies(r)
+				break
+			}
+		}
+	}
+	snap := d.snapshot(t, p, doc)
+
+	expand := func(s string, a *topic.ActionInfo) string {
+		s = strings.ReplaceAll(s, "{topic}", name)
+		s = strings.ReplaceAll(s, "{about}", about)
+		if a != nil {
+			s = strings.ReplaceAll(s, "{action}", a.Name)
+			s = strings.TrimSpace(strings.ReplaceAll(s, "{actionAbout}", a.Description))
+		}
+		return s
+	}
+	for _, op := range ops {
+		if strings.Contains(op.Path, "{action}") {
+			continue
+		}
+		var body *object
+		if op.Request != NoBody {
+			body = jsonBody(requestMedia(op.Request), bodies(op.Request))
+		}
+		o, err := d.operation(op, d.opIDs.claim(op.ID+p), expand(op.Summary, nil), expand(op.Description, nil), tag, t, snap, body)
+		if err != nil {
+			return err
+		}
+		d.addOperation(strings.ReplaceAll(op.Path, "{topic}", name), op.Method, o)
+	}
+	for _, a := range t.Actions() {
+		var in string
+		for _, op := range ops {
+			if !strings.Contains(op.Path, "{action}") {
+				continue
+			}
+			if in == "" {
+				in = d.types.component(sc, a.Input, asInput, p+pascal(a.Name)+"Input", "The input of the "+a.Name+" action of "+name+".").ref
+			}
+			o, err := d.operation(op, d.opIDs.claim(camel(name)+pascal(a.Name)), expand(op.Summary, &a), expand(op.Description, &a), tag, t, snap,
+				jsonBody(requestMedia(op.Request), in))
+			if err != nil {
+				return err
+			}
+			path := strings.ReplaceAll(strings.ReplaceAll(op.Path, "{topic}", name), "{action}", a.Name)
+			d.addOperation(path, op.Method, o)
+		}
+	}
+	return nil
+}
+
+func requestMedia(r Request) string {
+	if r == PatchBody {
+		return protocol.MediaMergePatch
+	}
+	return protocol.MediaJSON
+}
+
+// operation describes one operation; t and snap are its topic and the
+// name of the topic's snapshot response, for per-topic operations; body
+// is its request body, if any.
+func (d *document) operation(op Operation, id, summary, description string, tag Tag, t *topic.Topic, snap string, body *object) (*object, error) {
+	d.useTag(tag)
+	o := newObject().
 		set("summary", summary).
 		opt("description", description).
 		set("operationId", id).
-		set("tags", []any{tag})
+		set("tags", []any{tag.Name})
+	if op.Public {
+		o.set("security", []any{})
+	}
+	if len(op.Params) > 0 {
+		params := make([]any, len(op.Params))
+		for i, name := range op.Params {
+			params[i] = d.parameter(name)
+		}
+		o.set("parameters", params)
+	}
+	if body != nil {
+		o.set("requestBody", body)
+	}
+	responses := newObject()
+	for _, r := range op.Responses {
+		if r.Body.kind == snapshotBody {
+			if t == nil {
+				return nil, fmt.Errorf("openapi: %s %s: a snapshot needs a topic", op.Method, op.Path)
+			}
+			responses.set(strconv.Itoa(r.Status), refTo("responses", snap))
+			continue
+		}
+		resp := newObject().set("description", r.Description)
+		if len(r.Headers) > 0 {
+			headers := newObject()
+			for _, h := range r.Headers {
+				if h == HeaderTopicCache {
+					if t == nil {
+						return nil, fmt.Errorf("openapi: %s %s: cache headers need a topic", op.Method, op.Path)
+					}
+					d.cacheHeaders(headers, t)
+					continue
+				}
+				headers.set(headerName(h), d.header(h))
+			}
+			resp.set("headers", headers)
+		}
+		switch r.Body.kind {
+		case schemaBody:
+			resp.set("content", newObject().set(r.Body.media, newObject().set("schema", schemaRef(r.Body.schema))))
+		case streamBody:
+			resp.set("description", streamDescription).set("content", streamContent())
+		case statusBody:
+			resp.set("content", statusContent(r.Body.schema))
+		case documentBody:
+			resp.set("content", documentContent())
+		}
+		responses.set(strconv.Itoa(r.Status), resp)
+	}
+	d.withErrors(responses, op.Errors...)
+	return o.set("responses", responses), nil
 }
 
-// topicOperation starts an operation of a topic, whose id is made unique
-// (two topic names may differ only in punctuation).
-func (d *document) topicOperation(id, summary, description, tag string) *object {
-	return operation(d.opIDs.claim(id), summary, description, tag)
+// addOperation adds o to the path item of path.
+func (d *document) addOperation(path, method string, o *object) {
+	item, ok := d.pathItems[path]
+	if !ok {
+		item = newObject()
+		d.pathItems[path] = item
+		d.pathsObj.set(path, item)
+	}
+	item.set(strings.ToLower(method), o)
+}
+
+// useTag declares a tag on its first use.
+func (d *document) useTag(t Tag) {
+	if d.tagged[t.Name] {
+		return
+	}
+	d.tagged[t.Name] = true
+	d.tags = append(d.tags, newObject().set("name", t.Name).set("description", t.Description))
 }
 
 // withErrors adds the shared responses of statuses to responses.
@@ -60,76 +249,9 @@ func scopeNote(t *topic.Topic) string {
 // cacheHeaders adds the cache headers a snapshot of t is sent with.
 func (d *document) cacheHeaders(h *object, t *topic.Topic) *object {
 	if t.Scope() == topic.PerPrincipal {
-		return h.set("Cache-Control", d.header("PrivateNoCache")).set("Vary", d.header("VaryPrincipal"))
+		return h.set("Cache-Control", d.header(HeaderPrivateNoCache)).set("Vary", d.header(HeaderVaryPrincipal))
 	}
-	return h.set("Cache-Control", d.header("NoCache"))
-}
-
-// listPath describes GET /api/topics.
-func (d *document) listPath() {
-	get := operation("listTopics", "List the topics", "Every topic the caller may read, with the caller's current revision of each.", "Topics").
-		set("responses", d.withErrors(newObject().set("200", newObject().
-			set("description", "The topics, sorted by name.").
-			set("headers", newObject().
-				set("Cache-Control", d.header("PrivateNoCache")).
-				set("Vary", d.header("VaryPrincipal")).
-				set("Set-Cookie", d.header("SetCookie"))).
-			set("content", newObject().set("application/json", newObject().set("schema", schemaRef("TopicList"))))),
-			http.StatusUnauthorized, http.StatusForbidden, http.StatusInternalServerError))
-	d.paths.set("/api/topics", newObject().set("get", get))
-}
-
-// topicPaths describes the routes of one topic: its document and its
-// actions.
-func (d *document) topicPaths(t *topic.Topic) {
-	name, p := t.Name(), pascal(t.Name())
-	sc := scope{topic: name, prefix: p}
-	about := t.Description() + " " + scopeNote(t)
-	d.tag(name, about)
-
-	doc := d.types.component(sc, t.Type(), asRead, p, t.Description()).ref
-	input := d.types.component(sc, t.Type(), asInput, p+"Input",
-		"The whole "+name+" document as a client sends it with PUT. A member left out reads as its zero value, so a member whose zero value fails validation is required.").ref
-	patch := d.types.component(sc, t.Type(), asPatch, p+"Patch",
-		"An RFC 7396 merge patch of the "+name+" document: the members to change. Objects are patched member by member, arrays are replaced whole, and null resets a member to its zero value. The merged document must be valid.").ref
-	snap := d.snapshot(t, p, doc)
-
-	get := d.topicOperation("get"+p, "Read "+name, about+" With If-None-Match naming the current revision, answers 304 without a body.", name).
-		set("parameters", []any{d.parameter("IfNoneMatch")}).
-		set("responses", d.withErrors(newObject().
-			set("200", refTo("responses", snap)).
-			set("304", newObject().
-				set("description", "Not modified: If-None-Match names the current revision. No body.").
-				set("headers", d.cacheHeaders(newObject().set("ETag", d.header("ETag")), t).set("Set-Cookie", d.header("SetCookie")))),
-			http.StatusUnauthorized, http.StatusForbidden, http.StatusInternalServerError))
-
-	writeParams := []any{d.parameter("IfMatch"), d.parameter("SourceId")}
-	const committed = " Answers the new snapshot and raises one invalidation."
-	write := func(id, summary, description string, body *object, statuses []int) *object {
-		return d.topicOperation(id, summary, description+committed, name).
-			set("parameters", writeParams).
-			set("requestBody", body).
-			set("responses", d.withErrors(newObject().set("200", refTo("responses", snap)), statuses...))
-	}
-	put := write("replace"+p, "Replace "+name,
-		"Replaces the whole document, validated before anything is stored.",
-		jsonBody("application/json", input), bodyWriteErrors)
-	patchOp := write("patch"+p, "Patch "+name,
-		"Merges an RFC 7396 merge patch (a JSON object) into the current document and validates the merged document as a whole; error pointers point into it.",
-		jsonBody("application/merge-patch+json", patch), bodyWriteErrors)
-	reset := write("reset"+p, "Reset "+name,
-		"Resets the document to its default, at a new revision: revisions never go back.", nil, resetErrors)
-
-	d.paths.set("/api/topics/"+name, newObject().
-		set("get", get).set("put", put).set("patch", patchOp).set("delete", reset))
-
-	for _, a := range t.Actions() {
-		in := d.types.component(sc, a.Input, asInput, p+pascal(a.Name)+"Input", "The input of the "+a.Name+" action of "+name+".").ref
-		post := write(camel(name)+pascal(a.Name), "Run "+a.Name+" on "+name,
-			strings.TrimSpace(a.Description+" The input is validated, the change is computed on the server, and the changed document is validated again."),
-			jsonBody("application/json", in), bodyWriteErrors)
-		d.paths.set("/api/topics/"+name+"/actions/"+a.Name, newObject().set("post", post))
-	}
+	return h.set("Cache-Control", d.header(HeaderNoCache))
 }
 
 // snapshot adds the snapshot schema of a topic and the response that
@@ -144,7 +266,7 @@ func (d *document) snapshot(t *topic.Topic, p, doc string) string {
 	d.types.schemas[name] = s
 	d.responses[name] = newObject().
 		set("description", "The caller's "+t.Name()+" document and its revision. A document never written is the default at the initial revision.").
-		set("headers", d.cacheHeaders(newObject().set("ETag", d.header("ETag")), t).set("Set-Cookie", d.header("SetCookie"))).
-		set("content", newObject().set("application/json", newObject().set("schema", schemaRef(name))))
+		set("headers", d.cacheHeaders(newObject().set("ETag", d.header(HeaderETag)), t).set("Set-Cookie", d.header(HeaderSetCookie))).
+		set("content", newObject().set(protocol.MediaJSON, newObject().set("schema", schemaRef(name))))
 	return name
 }

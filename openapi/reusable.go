@@ -3,6 +3,8 @@ package openapi
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/pinionkit/pinion/protocol"
 )
 
 // schemaRef is a reference to a component schema, in document form.
@@ -21,7 +23,7 @@ func (d *document) header(name string) *object {
 		switch name {
 		case "ETag":
 			h.set("description", "The document's revision as a strong entity tag (never W/).").set("required", true).
-				set("schema", newObject().set("type", "string").set("pattern", etagPattern))
+				set("schema", newObject().set("type", "string").set("pattern", protocol.ETagPattern))
 		case "SetCookie":
 			h.set("description", "The development authenticator's session cookie (HttpOnly, SameSite=Lax), set on a browser's first request.").
 				set("schema", newObject().set("type", "string"))
@@ -29,12 +31,12 @@ func (d *document) header(name string) *object {
 			h.set("description", "Seconds to wait before trying again.").set("required", true).
 				set("schema", newObject().set("type", "integer").set("minimum", 0))
 		case "NoCache":
-			h.set("description", "Caches must revalidate before reuse.").set("required", true).set("schema", constString("no-cache"))
+			h.set("description", "Caches must revalidate before reuse.").set("required", true).set("schema", constString(protocol.CacheShared))
 		case "PrivateNoCache":
 			h.set("description", "The answer is the caller's own: shared caches must not keep it, and every cache must revalidate.").
-				set("required", true).set("schema", constString("private, no-cache"))
+				set("required", true).set("schema", constString(protocol.CachePrivate))
 		case "VaryPrincipal":
-			h.set("description", "The answer depends on who is asking.").set("required", true).set("schema", constString("Cookie, Authorization"))
+			h.set("description", "The answer depends on who is asking.").set("required", true).set("schema", constString(protocol.VaryPrincipal))
 		case "NoBuffering":
 			h.set("description", "Tells nginx not to buffer the stream.").set("required", true).set("schema", constString("no"))
 		default:
@@ -43,6 +45,23 @@ func (d *document) header(name string) *object {
 		d.headers[name] = h
 	}
 	return refTo("headers", name)
+}
+
+// headerName is the HTTP name of a shared response header.
+func headerName(component string) string {
+	switch component {
+	case HeaderSetCookie:
+		return "Set-Cookie"
+	case HeaderRetryAfter:
+		return "Retry-After"
+	case HeaderNoCache, HeaderPrivateNoCache:
+		return "Cache-Control"
+	case HeaderVaryPrincipal:
+		return "Vary"
+	case HeaderNoBuffering:
+		return protocol.HeaderAccelBuffering
+	}
+	return component
 }
 
 // parameter returns a reference to a shared parameter, adding it on
@@ -54,25 +73,25 @@ func (d *document) parameter(name string) *object {
 		case "IfMatch":
 			p.set("name", "If-Match").set("in", "header").
 				set("description", "Makes the write conditional: it happens only when this names the current revision (\"<revision>\"), lists it, or is *. Otherwise the answer is 412 and nothing changes. Weak tags never match.").
-				set("schema", newObject().set("type", "string").set("pattern", etagListPattern))
+				set("schema", newObject().set("type", "string").set("pattern", protocol.ETagListPattern))
 		case "IfNoneMatch":
 			p.set("name", "If-None-Match").set("in", "header").
 				set("description", "Answers 304 without a body when this names the current revision, lists it, or is *.").
-				set("schema", newObject().set("type", "string").set("pattern", etagListPattern))
+				set("schema", newObject().set("type", "string").set("pattern", protocol.ETagListPattern))
 		case "SourceId":
-			p.set("name", "X-Source-Id").set("in", "header").
+			p.set("name", protocol.HeaderSourceID).set("in", "header").
 				set("description", "The writing window's id, copied into the invalidation's sourceId so that the window can recognise its own echo. A value outside 1 to 128 printable ASCII characters answers 400.").
 				set("schema", schemaRef("SourceId"))
 		case "LastEventID":
-			p.set("name", "Last-Event-ID").set("in", "header").
+			p.set("name", protocol.HeaderLastEventID).set("in", "header").
 				set("description", "The id of the last event received; browsers send it by themselves on reconnect. The stream then first replays, for each subscribed topic changed since, one invalidation with its current revision. It wins over lastEventId; an empty value counts as absent.").
 				set("schema", newObject().set("type", "string"))
 		case "LastEventIDQuery":
-			p.set("name", "lastEventId").set("in", "query").
+			p.set("name", protocol.QueryLastEventID).set("in", "query").
 				set("description", "Like Last-Event-ID, for a first connection (EventSource cannot set headers). An empty value counts as absent.").
 				set("schema", newObject().set("type", "string"))
 		case "Topics":
-			p.set("name", "topic").set("in", "query").set("style", "form").set("explode", true).
+			p.set("name", protocol.QueryTopic).set("in", "query").set("style", "form").set("explode", true).
 				set("description", "A topic to subscribe to; repeat the parameter for more. Without it, every topic the caller may read. An unknown topic answers 404.").
 				set("schema", newObject().set("type", "array").set("items", schemaRef("TopicName")))
 		default:
@@ -100,7 +119,7 @@ func (d *document) errorResponse(status int) *object {
 		d.responses[name] = newObject().
 			set("description", description).
 			set("headers", headers).
-			set("content", newObject().set("application/problem+json", newObject().set("schema", schemaRef(body))))
+			set("content", newObject().set(protocol.MediaProblem, newObject().set("schema", schemaRef(body))))
 	}
 	return refTo("responses", name)
 }

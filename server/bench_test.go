@@ -33,7 +33,10 @@ func benchServer(b *testing.B, backend string) (*server.Server, testStore, strin
 		b.Cleanup(func() { s.Close() })
 		st = s
 	}
-	srv := server.New(server.Config{Addr: "127.0.0.1:0", MaxStreams: 20000, MaxStreamsPerPrincipal: 20000}, st, testTopics(b), fixedPrincipal{}, nil)
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", MaxStreams: 20000, MaxStreamsPerPrincipal: 20000}, st, testTopics(b), fixedPrincipal{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	return srv, st, servertest.Run(b, srv)
 }
 

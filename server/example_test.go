@@ -50,9 +50,9 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer st.Close()
-	srv := server.New(server.Config{Addr: ":8080"}, st, topics, auth.Cookie{}, slog.Default())
-	if err := srv.Open(); err != nil {
+	srv, err := server.New(server.Config{Addr: ":8080"}, st, topics, auth.Cookie{}, slog.Default())
+	if err != nil {
 		log.Fatal(err)
 	}
-	log.Fatal(srv.Run(ctx)) // until ctx ends; then a graceful shutdown
+	log.Fatal(srv.Run(ctx)) // listens, serves until ctx ends, then shuts down gracefully
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/demo"
-	"github.com/pinionkit/pinion/handlers"
 	"github.com/pinionkit/pinion/internal/ssetest"
 	"github.com/pinionkit/pinion/server"
 	"github.com/pinionkit/pinion/server/servertest"
@@ -71,12 +70,15 @@ func start(t *testing.T, st testStore, cfg server.Config) *harness {
 
 // startWith is start with another authenticator. Open listens before Run
 // serves, so the server takes requests as soon as this returns.
-func startWith(t *testing.T, st testStore, who handlers.Authenticator, cfg server.Config) *harness {
+func startWith(t *testing.T, st testStore, who auth.Authenticator, cfg server.Config) *harness {
 	t.Helper()
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
-	srv := server.New(cfg, st, testTopics(t), who, nil)
+	srv, err := server.New(cfg, st, testTopics(t), who, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &harness{t: t, base: servertest.Run(t, srv), srv: srv, st: st}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/pinionkit/pinion/protocol"
 )
 
 // middleware installs what every request goes through. Nothing here may
@@ -36,7 +37,7 @@ func (s *Server) middleware() {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:     s.cfg.AllowedOrigins,
 			AllowMethods:     []string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodPost, http.MethodDelete},
-			AllowHeaders:     []string{"Content-Type", "If-Match", "If-None-Match", "X-Source-Id", "Last-Event-ID"},
+			AllowHeaders:     []string{"Content-Type", "If-Match", "If-None-Match", protocol.HeaderSourceID, protocol.HeaderLastEventID},
 			ExposeHeaders:    []string{"ETag"},
 			AllowCredentials: true,
 			MaxAge:           600,

@@ -1,33 +1,184 @@
 package server
 
 import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/handlers"
 	"github.com/pinionkit/pinion/openapi"
+	"github.com/pinionkit/pinion/protocol"
+	"github.com/pinionkit/pinion/stream"
 	"github.com/pinionkit/pinion/topic"
 )
 
-// routes is the whole API surface, on one screen.
-func (s *Server) routes(st Store, topics *topic.Set, who handlers.Authenticator) {
-	e, limit := s.echo, s.cfg.BodyLimit
+// deps is everything a handler maker may take.
+type deps struct {
+	st     Store
+	topics *topic.Set
+	who    auth.Authenticator
+	hub    *stream.Hub
+	limit  int64
+	spec   []byte
+}
+
+// route is one operation of the API: how it is documented and who serves
+// it. Registration (routes) and the OpenAPI document (OpenAPI) both loop
+// over api(), so neither can drift from the other.
+type route struct {
+	openapi.Operation
+	handler func(d deps) echo.HandlerFunc
+}
+
+// Tags of the fixed operations. They have capitals and spaces, which topic
+// names cannot have, so a topic named events still gets a tag of its own.
+var (
+	tagTopics = openapi.Tag{Name: "Topics", Description: "The topics the caller may read, with the caller's current revision of each."}
+	tagEvents = openapi.Tag{Name: "Event stream", Description: "The event stream: one Server-Sent Events connection for any number of topics."}
+	tagServer = openapi.Tag{Name: "Server", Description: "Health, readiness and this document."}
+)
+
+// Statuses shared by groups of operations.
+var (
+	readErrors      = []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusInternalServerError}
+	bodyWriteErrors = []int{
+		http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusPreconditionFailed,
+		http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity,
+		http.StatusInternalServerError,
+	}
+	resetErrors = []int{
+		http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusPreconditionFailed,
+		http.StatusInternalServerError,
+	}
+	writeParams = []string{openapi.ParamIfMatch, openapi.ParamSourceID}
+	snapshotOK  = []openapi.Response{{Status: http.StatusOK, Body: openapi.Snapshot()}}
+)
+
+// api is the whole HTTP API, on one screen. To add a route, add an entry:
+// it is registered and documented from here.
+func api() []route {
+	const committed = " Answers the new snapshot and raises one invalidation."
+	return []route{
+		{openapi.Operation{
+			Method: http.MethodGet, Path: "/api/topics", ID: "listTopics", Tag: tagTopics,
+			Summary:     "List the topics",
+			Description: "Every topic the caller may read, with the caller's current revision of each.",
+			Responses: []openapi.Response{{Status: http.StatusOK, Description: "The topics, sorted by name.",
+				Headers: []string{openapi.HeaderPrivateNoCache, openapi.HeaderVaryPrincipal, openapi.HeaderSetCookie},
+				Body:    openapi.JSON(protocol.MediaJSON, "TopicList")}},
+			Errors: readErrors,
+		}, func(d deps) echo.HandlerFunc { return handlers.List(d.topics, d.st, d.who) }},
+
+		{openapi.Operation{
+			Method: http.MethodGet, Path: "/api/topics/{topic}", ID: "get",
+			Summary:     "Read {topic}",
+			Description: "{about} With If-None-Match naming the current revision, answers 304 without a body.",
+			Params:      []string{openapi.ParamIfNoneMatch},
+			Responses: []openapi.Response{
+				{Status: http.StatusOK, Body: openapi.Snapshot()},
+				{Status: http.StatusNotModified, Description: "Not modified: If-None-Match names the current revision. No body.",
+					Headers: []string{openapi.HeaderETag, openapi.HeaderTopicCache, openapi.HeaderSetCookie}},
+			},
+			Errors: readErrors,
+		}, func(d deps) echo.HandlerFunc { return handlers.Snapshot(d.topics, d.st, d.who) }},
+
+		{openapi.Operation{
+			Method: http.MethodPut, Path: "/api/topics/{topic}", ID: "replace",
+			Summary:     "Replace {topic}",
+			Description: "Replaces the whole document, validated before anything is stored." + committed,
+			Params:      writeParams, Request: openapi.DocumentBody, Responses: snapshotOK, Errors: bodyWriteErrors,
+		}, func(d deps) echo.HandlerFunc { return handlers.Replace(d.topics, d.st, d.who, d.limit) }},
+
+		{openapi.Operation{
+			Method: http.MethodPatch, Path: "/api/topics/{topic}", ID: "patch",
+			Summary:     "Patch {topic}",
+			Description: "Merges an RFC 7396 merge patch (a JSON object) into the current document and validates the merged document as a whole; error pointers point into it." + committed,
+			Params:      writeParams, Request: openapi.PatchBody, Responses: snapshotOK, Errors: bodyWriteErrors,
+		}, func(d deps) echo.HandlerFunc { return handlers.Patch(d.topics, d.st, d.who, d.limit) }},
+
+		{openapi.Operation{
+			Method: http.MethodDelete, Path: "/api/topics/{topic}", ID: "reset",
+			Summary:     "Reset {topic}",
+			Description: "Resets the document to its default, at a new revision: revisions never go back." + committed,
+			Params:      writeParams, Responses: snapshotOK, Errors: resetErrors,
+		}, func(d deps) echo.HandlerFunc { return handlers.Reset(d.topics, d.st, d.who) }},
+
+		{openapi.Operation{
+			Method: http.MethodPost, Path: "/api/topics/{topic}/actions/{action}",
+			Summary:     "Run {action} on {topic}",
+			Description: "{actionAbout} The input is validated, the change is computed on the server, and the changed document is validated again." + committed,
+			Params:      writeParams, Request: openapi.ActionBody, Responses: snapshotOK, Errors: bodyWriteErrors,
+		}, func(d deps) echo.HandlerFunc { return handlers.Action(d.topics, d.st, d.who, d.limit) }},
+
+		{openapi.Operation{
+			Method: http.MethodGet, Path: "/api/events", ID: "streamEvents", Tag: tagEvents,
+			Summary:     "Open the event stream",
+			Description: "One stream for any number of topics: repeat topic, or leave it out for every topic the caller may read. Every check happens before the stream starts, since an EventSource gives up for good on any answer but 200. A principal only ever receives invalidations of documents it may read.",
+			Params:      []string{openapi.ParamTopics, openapi.ParamLastEventIDQuery, openapi.ParamLastEventID},
+			Responses: []openapi.Response{{Status: http.StatusOK,
+				Headers: []string{openapi.HeaderNoCache, openapi.HeaderNoBuffering, openapi.HeaderSetCookie},
+				Body:    openapi.Stream()}},
+			Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusTooManyRequests, http.StatusServiceUnavailable},
+		}, func(d deps) echo.HandlerFunc { return handlers.Events(d.topics, d.hub, d.who) }},
+
+		{openapi.Operation{
+			Method: http.MethodGet, Path: "/healthz", ID: "healthz", Tag: tagServer, Public: true,
+			Summary:     "Liveness",
+			Description: "Answers 200 while the process serves requests.",
+			Responses:   []openapi.Response{{Status: http.StatusOK, Description: "The process is alive.", Body: openapi.Status("ok")}},
+		}, func(deps) echo.HandlerFunc { return handlers.Healthz() }},
+
+		{openapi.Operation{
+			Method: http.MethodGet, Path: "/readyz", ID: "readyz", Tag: tagServer, Public: true,
+			Summary:     "Readiness",
+			Description: "Answers 200 when the store can serve requests, 503 otherwise.",
+			Responses:   []openapi.Response{{Status: http.StatusOK, Description: "The store is reachable.", Body: openapi.Status("ready")}},
+			Errors:      []int{http.StatusServiceUnavailable},
+		}, func(d deps) echo.HandlerFunc { return handlers.Readyz(d.st) }},
+
+		{openapi.Operation{
+			Method: http.MethodGet, Path: openapi.Path, ID: "getOpenAPI", Tag: tagServer, Public: true,
+			Summary:     "This document",
+			Description: "The OpenAPI document of this server, generated from its registered topics.",
+			Responses: []openapi.Response{{Status: http.StatusOK, Description: "The document, in YAML.",
+				Headers: []string{openapi.HeaderNoCache}, Body: openapi.Document()}},
+		}, func(d deps) echo.HandlerFunc { return handlers.OpenAPI(d.spec) }},
+	}
+}
+
+// Operations is the declaration of the API that the OpenAPI document is
+// generated from.
+func Operations() []openapi.Operation {
+	routes := api()
+	ops := make([]openapi.Operation, len(routes))
+	for i, r := range routes {
+		ops[i] = r.Operation
+	}
+	return ops
+}
+
+// OpenAPI generates the OpenAPI document of a server of topics.
+func OpenAPI(topics *topic.Set, opts openapi.Options) ([]byte, error) {
+	return openapi.Generate(topics, Operations(), opts)
+}
+
+// echoPath turns an OpenAPI path template into an Echo route.
+func echoPath(p string) string {
+	return strings.NewReplacer("{", ":", "}", "").Replace(p)
+}
+
+// routes registers every declared operation, then the fallbacks that are
+// not operations: a 404 problem for any other /api path, and the app.
+func (s *Server) routes(d deps) {
 	s.middleware()
-
-	e.GET("/healthz", handlers.Healthz())
-	e.GET("/readyz", handlers.Readyz(st))
-	e.GET(openapi.Path, handlers.OpenAPI(s.spec))
-
-	api := e.Group("/api")
-	api.GET("/topics", handlers.List(topics, st, who))
-	api.GET("/topics/:topic", handlers.Snapshot(topics, st, who))
-	api.PUT("/topics/:topic", handlers.Replace(topics, st, who, limit))
-	api.PATCH("/topics/:topic", handlers.Patch(topics, st, who, limit))
-	api.DELETE("/topics/:topic", handlers.Reset(topics, st, who))
-	api.POST("/topics/:topic/actions/:action", handlers.Action(topics, st, who, limit))
-	api.GET("/events", handlers.Events(topics, s.hub, who))
-	api.Any("/*", handlers.NoRoute())
-
+	for _, r := range api() {
+		s.echo.Add(r.Method, echoPath(r.Path), r.handler(d))
+	}
+	s.echo.Any("/api/*", handlers.NoRoute())
 	if s.cfg.Assets != nil {
-		app := handlers.App(s.cfg.Assets, who)
-		e.GET("/*", app)
-		e.HEAD("/*", app)
+		app := handlers.App(s.cfg.Assets, d.who)
+		s.echo.GET("/*", app)
+		s.echo.HEAD("/*", app)
 	}
 }

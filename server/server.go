@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/handlers"
 	"github.com/pinionkit/pinion/openapi"
 	"github.com/pinionkit/pinion/store"
@@ -47,6 +48,10 @@ type Config struct {
 	// OpenAPI describes the API in the OpenAPI document the server
 	// generates from its topics and serves at openapi.Path.
 	OpenAPI openapi.Options
+	// Middleware, when set, wraps the whole public handler, outside Echo
+	// (cmd/pinion uses it for metrics, so that server needs no metrics
+	// library).
+	Middleware func(http.Handler) http.Handler
 }
 
 // Store is what the server needs from a backend.
@@ -68,8 +73,10 @@ type Server struct {
 	ln   net.Listener
 }
 
-// New wires a server. It does not listen; call Open, then Run.
-func New(cfg Config, st Store, topics *topic.Set, who handlers.Authenticator, log *slog.Logger) *Server {
+// New wires a server. It does not listen; call Open, then Run. It fails
+// when the OpenAPI document of topics cannot be generated, rather than
+// serve an empty one.
+func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *slog.Logger) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:8080"
 	}
@@ -82,6 +89,10 @@ func New(cfg Config, st Store, topics *topic.Set, who handlers.Authenticator, lo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	spec, err := OpenAPI(topics, cfg.OpenAPI)
+	if err != nil {
+		return nil, fmt.Errorf("server: generating the OpenAPI document: %w", err)
+	}
 	hub := stream.New(st, stream.Config{
 		Heartbeat:       cfg.Heartbeat,
 		Retry:           cfg.Retry,
@@ -93,15 +104,14 @@ func New(cfg Config, st Store, topics *topic.Set, who handlers.Authenticator, lo
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = handlers.ErrorHandler(log)
-	spec, err := openapi.Generate(topics, cfg.OpenAPI)
-	if err != nil {
-		// Only possible without a valid topic set, which NewSet prevents.
-		log.Error("generating the OpenAPI document", "err", err)
-	}
 	s := &Server{cfg: cfg, log: log, echo: e, hub: hub, spec: spec}
-	s.routes(st, topics, who)
+	s.routes(deps{st: st, topics: topics, who: who, hub: hub, limit: cfg.BodyLimit, spec: spec})
+	var h http.Handler = e
+	if cfg.Middleware != nil {
+		h = cfg.Middleware(h)
+	}
 	s.http = &http.Server{
-		Handler: e,
+		Handler: h,
 		// No WriteTimeout: it would cut every event stream after a fixed
 		// time. Streams bound each write instead (stream.Config).
 		ReadHeaderTimeout: 10 * time.Second,
@@ -112,7 +122,7 @@ func New(cfg Config, st Store, topics *topic.Set, who handlers.Authenticator, lo
 	// Shutdown waits for connections to go idle, which an open stream never
 	// does: end the streams first.
 	s.http.RegisterOnShutdown(hub.Shutdown)
-	return s
+	return s, nil
 }
 
 // Open listens on the configured address, so that bind errors surface

@@ -122,6 +122,15 @@ type Info struct {
 // runs inside the backend's write transaction, with every other write to
 // the same key excluded, so read-modify-write is atomic. Returning an error
 // aborts the write and Update returns that error unchanged.
+//
+// A backend may commit concurrent Updates together, in one transaction
+// and one fsync (group commit). Then fn may run on a goroutine other than
+// the caller's, after the earlier writes of the same batch, whose results
+// it sees as the current state; every write of the batch waits for it, so
+// it should be quick (decode and validate the request before calling
+// Update) and must not call Update. An fn that fails, or whose caller's
+// context ends before fn runs, changes nothing and no other write of the
+// batch notices it.
 type UpdateFunc func(current Document) (data []byte, err error)
 
 // Backend is the storage contract. Implementations are safe for concurrent
@@ -134,7 +143,9 @@ type Backend interface {
 	Get(ctx context.Context, key Key) (Document, error)
 	// Update commits fn's result as the key's next revision, durably,
 	// before returning. Every successful call commits exactly one new
-	// revision, even when the data does not change.
+	// revision, even when the data does not change. Writes batched into
+	// one commit get increasing revisions in the order their fns ran, and
+	// become visible (Get, Heads, Since, Wait) together, at the commit.
 	Update(ctx context.Context, key Key, sourceID string, fn UpdateFunc) (Document, error)
 	// Heads returns, for each of keys that has been written, its last
 	// change (in no particular order), and the store's head revision, read

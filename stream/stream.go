@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pinionkit/pinion/protocol"
 	"github.com/pinionkit/pinion/store"
 	"github.com/r3labs/sse/v2"
 )
@@ -36,7 +37,7 @@ type Source interface {
 	Wait(ctx context.Context, after store.Revision) error
 }
 
-// Config tunes the hub. Zero values take the defaults of PROTOCOL.md.
+// Config tunes the hub. Zero values take the defaults of docs/protocol.md.
 type Config struct {
 	// Heartbeat is how long a stream may stay silent before a comment line
 	// is sent to keep proxies from closing it. Default 15s.
@@ -149,7 +150,7 @@ func New(src Source, cfg Config) *Hub {
 	s.EncodeBase64 = false
 	s.SplitData = false
 	s.BufferSize = cfg.Queue
-	s.Headers = map[string]string{"X-Accel-Buffering": "no"}
+	s.Headers = map[string]string{protocol.HeaderAccelBuffering: "no"}
 	drain, stop := context.WithCancel(context.Background())
 	h := &Hub{
 		cfg:         cfg,
@@ -221,7 +222,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) er
 	// non-numeric Last-Event-ID with a 400 that would end the browser's
 	// EventSource for good; resume is ours, so hide both from it.
 	r2 := r.Clone(ctx)
-	r2.Header.Del("Last-Event-ID")
+	r2.Header.Del(protocol.HeaderLastEventID)
 	r2.URL.RawQuery = "stream=" + c.id
 	h.sse.ServeHTTP(c.w, r2)
 	c.w.finish()
@@ -531,7 +532,7 @@ func (h *Hub) invalidation(ch store.Change) *sse.Event {
 	}
 	return &sse.Event{
 		ID:    []byte(store.Cursor{Epoch: h.info.Epoch, Revision: ch.Revision}.String()),
-		Event: []byte("invalidation"),
+		Event: []byte(protocol.EventInvalidation),
 		Data:  data,
 	}
 }
@@ -541,7 +542,7 @@ func (h *Hub) ready(rev store.Revision) *sse.Event {
 	data, _ := json.Marshal(struct {
 		Cursor string `json:"cursor"`
 	}{cur})
-	return &sse.Event{ID: []byte(cur), Event: []byte("ready"), Data: data}
+	return &sse.Event{ID: []byte(cur), Event: []byte(protocol.EventReady), Data: data}
 }
 
 func (h *Hub) retry() []byte {

@@ -9,11 +9,17 @@ import (
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/pinionkit/pinion/internal/jsonbound"
 )
 
 // ErrUnknownAction is returned by [Topic.Apply] for an action the topic does
 // not define. The HTTP layer answers it with 404.
 var ErrUnknownAction = errors.New("unknown action")
+
+// LimitError reports a body nested deeper or with more members and
+// elements than the set's limits ([WithJSONLimits]). The HTTP layer
+// answers it with 413, like a body over the size limit.
+type LimitError = jsonbound.LimitError
 
 // SyntaxError reports a body that is not exactly one well-formed JSON value:
 // an empty body, malformed JSON, data after the value, a duplicate member

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"slices"
 
-	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/pinionkit/pinion/internal/jsonbound"
 )
 
 // Default returns the canonical JSON of the topic's default document.
@@ -21,6 +21,9 @@ func (t *Topic) Default() []byte {
 func (t *Topic) Replace(body []byte) ([]byte, error) {
 	s, err := t.registered()
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkBody(body); err != nil {
 		return nil, err
 	}
 	doc, err := s.decode(body, t.typ, t.newDoc, "the document")
@@ -41,7 +44,7 @@ func (t *Topic) Merge(current, patch []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSyntax(patch); err != nil {
+	if err := s.checkBody(patch); err != nil {
 		return nil, err
 	}
 	if jsontext.Value(patch).Kind() != '{' {
@@ -52,7 +55,9 @@ func (t *Topic) Merge(current, patch []byte) ([]byte, error) {
 	if current == nil {
 		current = t.defaultJSON
 	}
-	merged, err := jsonpatch.MergePatch(current, patch)
+	// Linear in the sizes of current and patch, so that no patch can hold
+	// the write lock for long.
+	merged, err := jsonbound.MergePatch(current, patch)
 	if err != nil {
 		return nil, fmt.Errorf("topic %q: merging a patch into the current document: %w", t.name, err)
 	}
@@ -81,6 +86,9 @@ func (t *Topic) Apply(ctx context.Context, action string, current, input []byte)
 	a, ok := t.actions[action]
 	if !ok {
 		return nil, fmt.Errorf("topic %q: %w %q", t.name, ErrUnknownAction, action)
+	}
+	if err := s.checkBody(input); err != nil {
+		return nil, err
 	}
 	in, err := s.decode(input, a.Input, a.newInput, "the input")
 	if err != nil {

@@ -5,16 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
-)
-
-var (
-	topicNamePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._:-]{0,127}$`)
-	actionNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	"github.com/pinionkit/pinion/internal/jsonbound"
+	"github.com/pinionkit/pinion/protocol"
 )
 
 // Set is a checked registration of topics. It owns the validator that every
@@ -28,6 +24,9 @@ type Set struct {
 	// messages holds, for each custom rule, the phrase that follows the
 	// field name in its error message.
 	messages map[string]string
+	// limits bound the shape of every request body (documents, merge
+	// patches, action inputs) before anything decodes it.
+	limits jsonbound.Limits
 }
 
 // An Option configures a Set before any topic is checked.
@@ -50,6 +49,34 @@ func WithRule(tag string, fn validator.Func, message string) Option {
 		s.messages[tag] = message
 		return nil
 	}}
+}
+
+// WithJSONLimits bounds the nesting depth and the number of object members
+// plus array elements of every body the set decodes; zero means no limit.
+// The default (depth 32, 10,000 members) is beyond any real form and keeps
+// the cost of a hostile body small. A body over a limit fails with a
+// *LimitError.
+func WithJSONLimits(maxDepth, maxMembers int) Option {
+	return Option{apply: func(s *Set) error {
+		if maxDepth < 0 || maxMembers < 0 {
+			return fmt.Errorf("JSON limits must not be negative (depth %d, members %d)", maxDepth, maxMembers)
+		}
+		s.limits = jsonbound.Limits{MaxDepth: maxDepth, MaxMembers: maxMembers}
+		return nil
+	}}
+}
+
+// checkBody refuses a body that is not one well-formed JSON value (a
+// *SyntaxError that says where) or that exceeds the set's limits (a
+// *LimitError), in one pass and before anything is built from it.
+func (s *Set) checkBody(body []byte) error {
+	err := jsonbound.Check(body, s.limits)
+	if errors.Is(err, jsonbound.ErrSyntax) {
+		if serr := checkSyntax(body); serr != nil {
+			return serr
+		}
+	}
+	return err
 }
 
 // registerValidation turns the validator's panic on a reserved tag name
@@ -80,6 +107,7 @@ func NewSetWith(opts []Option, topics ...*Topic) (*Set, error) {
 		byName:   make(map[string]*Topic, len(topics)),
 		validate: newValidator(),
 		messages: make(map[string]string),
+		limits:   jsonbound.Defaults,
 	}
 	var problems []error
 	for _, opt := range opts {
@@ -115,8 +143,8 @@ func NewSetWith(opts []Option, topics ...*Topic) (*Set, error) {
 // check returns every problem of one topic.
 func (s *Set) check(t *Topic) []error {
 	problems := slices.Clone(t.problems)
-	if !topicNamePattern.MatchString(t.name) {
-		problems = append(problems, fmt.Errorf("the name does not match %s", topicNamePattern))
+	if !protocol.ValidTopicName(t.name) {
+		problems = append(problems, fmt.Errorf("the name does not match %s", protocol.TopicPattern))
 	}
 	if t.scope != Shared && t.scope != PerPrincipal {
 		problems = append(problems, fmt.Errorf("unknown scope %d", int(t.scope)))
@@ -125,8 +153,8 @@ func (s *Set) check(t *Topic) []error {
 		problems = append(problems, errors.New("the topic is already registered in another set"))
 	}
 	for _, a := range t.infos {
-		if !actionNamePattern.MatchString(a.Name) {
-			problems = append(problems, fmt.Errorf("action %q: the name does not match %s", a.Name, actionNamePattern))
+		if !protocol.ValidActionName(a.Name) {
+			problems = append(problems, fmt.Errorf("action %q: the name does not match %s", a.Name, protocol.ActionPattern))
 		}
 		if kindOf(a.Input) == reflect.Struct {
 			for _, err := range s.checkTags(a.Input) {

@@ -15,6 +15,8 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+
+	"github.com/pinionkit/pinion/protocol"
 )
 
 // Scope says who shares a topic's document.
@@ -32,9 +34,9 @@ const (
 func (s Scope) String() string {
 	switch s {
 	case Shared:
-		return "shared"
+		return protocol.ScopeShared
 	case PerPrincipal:
-		return "per-principal"
+		return protocol.ScopePerPrincipal
 	default:
 		return fmt.Sprintf("Scope(%d)", int(s))
 	}

@@ -17,8 +17,10 @@ import (
 
 	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/demo"
+	"github.com/pinionkit/pinion/metrics"
 	"github.com/pinionkit/pinion/openapi"
 	"github.com/pinionkit/pinion/server"
+	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/store/sqlite"
 	"github.com/pinionkit/pinion/topic"
 	"github.com/pinionkit/pinion/web"
@@ -43,6 +45,8 @@ type options struct {
 	logLevel  string
 	secure    bool
 	noApp     bool
+	limits    limits
+	adminAddr string
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -64,9 +68,15 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	}
 	fs.DurationVar(&o.heartbeat, "heartbeat", hb, "event stream heartbeat interval (env PINION_HEARTBEAT)")
 	fs.StringVar(&o.logLevel, "log-level", env("PINION_LOG_LEVEL", "info"), "debug, info, warn or error (env PINION_LOG_LEVEL)")
-	fs.BoolVar(&o.secure, "secure-cookies", env("PINION_SECURE_COOKIES", "") == "true", "mark the session cookie Secure, for HTTPS (env PINION_SECURE_COOKIES=true)")
+	ef := &envFlags{fs: fs, getenv: getenv}
+	ef.Bool(&o.secure, "secure-cookies", "PINION_SECURE_COOKIES", false, "mark the session cookie Secure, for HTTPS")
 	fs.BoolVar(&o.noApp, "no-app", false, "do not serve the demo app at /")
+	o.limits.bind(ef)
+	fs.StringVar(&o.adminAddr, "admin-addr", env("PINION_ADMIN_ADDR", ""), "admin listen address for /metrics and /debug/pprof; empty: off (env PINION_ADMIN_ADDR)")
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if err := errors.Join(ef.errs...); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -92,7 +102,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
 
-	topics, err := topic.NewSet(demo.Topics()...)
+	topics, err := topic.NewSetWith([]topic.Option{
+		topic.WithJSONLimits(o.limits.maxJSONDepth, o.limits.maxJSONMembers),
+	}, demo.Topics()...)
 	if err != nil {
 		return fmt.Errorf("demo topics: %w", err)
 	}
@@ -115,11 +127,43 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if !o.noApp {
 		cfg.Assets = web.Dist()
 	}
-	srv := server.New(cfg, st, topics, auth.Cookie{Secure: o.secure}, log)
+	// Metrics exist only when the admin listener does: off by default,
+	// and then nothing is measured at all.
+	var (
+		m       *metrics.Metrics
+		backend store.Backend = st
+	)
+	if o.adminAddr != "" {
+		m = metrics.New()
+		backend = m.Store(st)
+		cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
+	}
+	srv, err := server.New(cfg, backend, topics, auth.Cookie{Secure: o.secure}, log)
+	if err != nil {
+		return err
+	}
 	if err := srv.Open(); err != nil {
 		return err
 	}
 	log.Info("store open", "dir", o.dataDir, "epoch", st.Info().Epoch)
+	if m != nil {
+		m.WatchStreams(func() int { return srv.Stats().Streams })
+		admin, err := metrics.Listen(o.adminAddr, m.Handler(), log)
+		if err != nil {
+			return err
+		}
+		adminCtx, stopAdmin := context.WithCancel(context.Background())
+		adminErr := make(chan error, 1)
+		go func() { adminErr <- admin.Run(adminCtx) }()
+		// The admin listener outlives the public one's drain, so a
+		// shutdown can be watched to its end.
+		defer func() {
+			stopAdmin()
+			if err := <-adminErr; err != nil {
+				log.Error("admin listener", "err", err)
+			}
+		}()
+	}
 	return srv.Run(ctx)
 }
 
@@ -133,7 +177,7 @@ func writeOpenAPI(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("demo topics: %w", err)
 	}
-	doc, err := openapi.Generate(topics, openapi.Options{})
+	doc, err := server.OpenAPI(topics, openapi.Options{})
 	if err != nil {
 		return err
 	}

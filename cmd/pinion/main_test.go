@@ -276,3 +276,33 @@ func TestOpenAPICommandWritesTheCommittedDocument(t *testing.T) {
 		t.Fatal("openapi.yaml is stale: run `make openapi`")
 	}
 }
+
+// A value that does not parse is refused with what to write instead; it
+// never quietly means "off".
+func TestParseRefusesMisspeltValues(t *testing.T) {
+	for _, c := range []struct{ env, value, want string }{
+		{"PINION_SECURE_COOKIES", "yes", "write PINION_SECURE_COOKIES=true or PINION_SECURE_COOKIES=false"},
+		{"PINION_MAX_JSON_DEPTH", "deep", "write for example PINION_MAX_JSON_DEPTH=32"},
+		{"PINION_MAX_JSON_MEMBERS", "-1", "PINION_MAX_JSON_MEMBERS"},
+	} {
+		getenv := func(name string) string {
+			if name == c.env {
+				return c.value
+			}
+			return ""
+		}
+		_, err := parse(nil, getenv, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s=%s: err %v, want one saying %q", c.env, c.value, err, c.want)
+		}
+	}
+	o, err := parse(nil, func(name string) string {
+		if name == "PINION_SECURE_COOKIES" {
+			return "1"
+		}
+		return ""
+	}, io.Discard)
+	if err != nil || !o.secure {
+		t.Errorf("PINION_SECURE_COOKIES=1: secure=%v err=%v, want on", o.secure, err)
+	}
+}

@@ -3,11 +3,15 @@
 //
 // A commit is on disk before Update returns (WAL journal with
 // synchronous=FULL), so an acknowledged write survives a crash of the
-// process or the machine. One process owns the file: it learns of new
-// commits from its own Updates only, so Wait does not see writes made by
-// another process. Sharing one database between instances is the job of a
-// server database backend, which learns of other instances' changes from
-// the database itself.
+// process or the machine. Concurrent Updates share one transaction and one
+// fsync (group commit, see Store.commitLoop), which is what lets many
+// writers go faster than one fsync at a time.
+//
+// One process owns the directory, and Open enforces it with an exclusive
+// flock on a lock file: the store learns of new commits from its own
+// Updates only, so a second process would write behind its back. Sharing
+// one database between instances is the job of a server database backend,
+// which learns of other instances' changes from the database itself.
 package sqlite
 
 import (
@@ -23,6 +27,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sqlitedriver "modernc.org/sqlite"
@@ -72,26 +77,72 @@ type Store struct {
 	info store.Info
 	now  func() time.Time
 
-	// writer holds the single connection Update writes through; its
-	// transactions begin IMMEDIATE, taking SQLite's write lock up front so
-	// that another process cannot interleave with a read-modify-write.
+	// lock is the open lock file whose flock marks the directory as ours
+	// (nil where flock does not exist); closing it releases the lock.
+	lock *os.File
+
+	// writer holds the single connection writes go through, and wconn is
+	// that connection, held for good by the committer goroutine: its
+	// transactions begin IMMEDIATE, taking SQLite's write lock up front,
+	// and its statements stay prepared on it (w).
 	writer *sql.DB
+	wconn  *sql.Conn
+	w      writeStmts
 	// reader is the pool Get, Heads and Since read through. Under WAL,
-	// readers see the last commit and never wait for the writer.
+	// readers see the last commit and never wait for the writer. Their
+	// hot statements are prepared once (r): preparing costs about as much
+	// as running them.
 	reader *sql.DB
-	// getDoc is Get's query, prepared once: it is the hot path of every
-	// snapshot read, and preparing takes a third of its time.
-	getDoc *sql.Stmt
-	// writeMu serialises Update within the process, so that the in-memory
-	// head advances in commit order and waiting writers queue here rather
-	// than on SQLite's busy timeout.
-	writeMu sync.Mutex
+	r      readStmts
+
+	// queue carries Updates to the committer, which commits whatever has
+	// queued up in one transaction and one fsync (group commit). Senders
+	// hold mu's read lock while they send, so once Close has set closed
+	// under the write lock nothing more arrives, and the committer can
+	// finish what is queued before it stops.
+	queue   chan *request
+	stop    chan struct{} // closed by Close: commit what is queued, then return
+	stopped chan struct{} // closed by the committer when it has returned
 
 	head *store.Head // this process's view of the head, for Wait
 
-	mu     sync.Mutex // guards closed
+	commits atomic.Int64 // transactions committed by the committer, for tests
+
+	mu     sync.RWMutex // guards closed; read-held around sends on queue
 	closed bool
 }
+
+// writeStmts are the committer's statements, prepared on its connection.
+type writeStmts struct {
+	begin, commit, rollback, readHead, getDoc, upsert, writeHead *sql.Stmt
+}
+
+// readStmts are the reader pool's hot statements. database/sql keeps one
+// prepared copy per pooled connection, and reuses it inside a read
+// transaction through Tx.Stmt.
+type readStmts struct {
+	getDoc, readHead, heads, since *sql.Stmt
+}
+
+// request is one Update waiting for the committer.
+type request struct {
+	ctx      context.Context // the caller's: checked before fn runs
+	key      store.Key
+	sourceID string
+	fn       store.UpdateFunc
+	done     chan result // buffered: the committer never waits on a caller
+}
+
+type result struct {
+	doc store.Document
+	err error
+}
+
+// maxBatch bounds how many Updates one transaction commits, so that one
+// commit's work, and the wait of its first writer, stay short. Beyond
+// that size the fsync is shared by enough writes that bigger batches gain
+// nothing.
+const maxBatch = 256
 
 var _ store.Backend = (*Store)(nil)
 
@@ -107,8 +158,9 @@ func WithClock(now func() time.Time) Option {
 // Open opens the store kept in dir, creating dir (mode 0700: documents may
 // be private to a principal) and the database file in it if needed. The
 // store's identity and head are created with the file and kept for its
-// whole life.
-func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
+// whole life. It fails, naming the holder, when another process (or
+// another open Store) has the directory.
+func Open(ctx context.Context, dir string, opts ...Option) (_ *Store, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", dir, err)
@@ -117,31 +169,70 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", dir, err)
 	}
 	s := &Store{
-		dir: abs,
-		now: time.Now,
+		dir:     abs,
+		now:     time.Now,
+		queue:   make(chan *request, maxBatch),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
 	}
 	for _, opt := range opts {
 		opt(s)
 	}
-	path := filepath.Join(abs, FileName)
-	if s.writer, err = openDB(path, true); err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	if s.lock, err = lockDir(abs); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
+	// Until the committer runs, a failure releases what was opened.
+	var closers []func() error
+	defer func() {
+		if err != nil {
+			for i := len(closers) - 1; i >= 0; i-- {
+				closers[i]()
+			}
+			if s.lock != nil {
+				s.lock.Close()
+			}
+		}
+	}()
+	path := filepath.Join(abs, FileName)
+	wrap := func(err error) error { return fmt.Errorf("sqlite: open %s: %w", path, err) }
+	if s.writer, err = openDB(path, true); err != nil {
+		return nil, wrap(err)
+	}
+	closers = append(closers, s.writer.Close)
 	// One connection: writes are serialised anyway, and keeping it open
-	// keeps its page cache warm.
+	// keeps its page cache and its prepared statements.
 	s.writer.SetMaxOpenConns(1)
 	s.writer.SetMaxIdleConns(1)
 	s.writer.SetConnMaxLifetime(0)
 	s.writer.SetConnMaxIdleTime(0)
 	if err := s.initSchema(ctx); err != nil {
-		s.writer.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, wrap(err)
+	}
+	if s.wconn, err = s.writer.Conn(ctx); err != nil {
+		return nil, wrap(err)
+	}
+	closers = append(closers, s.wconn.Close)
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&s.w.begin, "BEGIN IMMEDIATE"},
+		{&s.w.commit, "COMMIT"},
+		{&s.w.rollback, "ROLLBACK"},
+		{&s.w.readHead, readHeadQuery},
+		{&s.w.getDoc, getDocQuery},
+		{&s.w.upsert, upsertQuery},
+		{&s.w.writeHead, "UPDATE meta SET head = ? WHERE id = 1"},
+	} {
+		if *p.stmt, err = s.wconn.PrepareContext(ctx, p.query); err != nil {
+			return nil, wrap(fmt.Errorf("prepare %q: %w", p.query, err))
+		}
 	}
 
 	if s.reader, err = openDB(path, false); err != nil {
-		s.writer.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, wrap(err)
 	}
+	closers = append(closers, s.reader.Close)
 	// Readers do not wait for each other or for the writer; a few more
 	// than the CPUs cover reads that wait on the disk.
 	readers := max(4, 2*runtime.GOMAXPROCS(0))
@@ -149,11 +240,20 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	s.reader.SetMaxIdleConns(readers)
 	// Preparing opens a reader connection, so a reader that cannot open
 	// the file fails Open rather than the first Get.
-	if s.getDoc, err = s.reader.PrepareContext(ctx, getDocQuery); err != nil {
-		s.writer.Close()
-		s.reader.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&s.r.getDoc, getDocQuery},
+		{&s.r.readHead, readHeadQuery},
+		{&s.r.heads, headsQuery},
+		{&s.r.since, sinceQuery},
+	} {
+		if *p.stmt, err = s.reader.PrepareContext(ctx, p.query); err != nil {
+			return nil, wrap(fmt.Errorf("prepare %q: %w", p.query, err))
+		}
 	}
+	go s.commitLoop()
 	return s, nil
 }
 
@@ -237,9 +337,21 @@ func (s *Store) initSchema(ctx context.Context) error {
 // Info returns the store's identity.
 func (s *Store) Info() store.Info { return s.info }
 
-// getDocQuery reads one document; its parameters are the key's topic and
-// principal.
-const getDocQuery = "SELECT revision, data, source_id, committed_us FROM documents WHERE topic = ? AND principal = ?"
+// The statements of the hot paths, prepared once (see writeStmts and
+// readStmts).
+const (
+	// getDocQuery reads one document; its parameters are the key's topic
+	// and principal.
+	getDocQuery   = "SELECT revision, data, source_id, committed_us FROM documents WHERE topic = ? AND principal = ?"
+	readHeadQuery = "SELECT head FROM meta WHERE id = 1"
+	headsQuery    = "SELECT revision, source_id, committed_us FROM documents WHERE topic = ? AND principal = ?"
+	upsertQuery   = `INSERT INTO documents (topic, principal, revision, data, source_id, committed_us)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (topic, principal) DO UPDATE SET revision = excluded.revision, data = excluded.data,
+			source_id = excluded.source_id, committed_us = excluded.committed_us`
+	sinceQuery = `SELECT topic, principal, revision, source_id, committed_us
+		FROM documents WHERE revision > ? ORDER BY revision LIMIT ?`
+)
 
 // scanDoc reads the key's document from the result of getDocQuery.
 func (s *Store) scanDoc(row *sql.Row, key store.Key) (store.Document, error) {
@@ -261,7 +373,7 @@ func (s *Store) Get(ctx context.Context, key store.Key) (store.Document, error) 
 	if err := s.check(ctx); err != nil {
 		return store.Document{}, fmt.Errorf("sqlite: get %s: %w", key, err)
 	}
-	doc, err := s.scanDoc(s.getDoc.QueryRowContext(ctx, key.Topic, key.Principal), key)
+	doc, err := s.scanDoc(s.r.getDoc.QueryRowContext(ctx, key.Topic, key.Principal), key)
 	if err != nil {
 		return store.Document{}, s.fail(ctx, fmt.Sprintf("get %s", key), err)
 	}
@@ -269,76 +381,201 @@ func (s *Store) Get(ctx context.Context, key store.Key) (store.Document, error) 
 }
 
 // Update commits fn's result as the key's next revision, fsynced before it
-// returns. fn runs inside the write transaction, with every other write
-// excluded; it may read the store, but must not call Update. The returned
-// document's Data is the slice fn returned.
+// returns. Concurrent Updates are committed together, in one transaction
+// and one fsync (see commitLoop); fn runs inside that transaction, on the
+// committer goroutine, with every other write excluded and after every
+// earlier write of the batch, whose results it sees. It may read the
+// store, but must not call Update. The returned document's Data is the
+// slice fn returned.
 func (s *Store) Update(ctx context.Context, key store.Key, sourceID string, fn store.UpdateFunc) (store.Document, error) {
-	if err := s.check(ctx); err != nil {
+	req := &request{ctx: ctx, key: key, sourceID: sourceID, fn: fn, done: make(chan result, 1)}
+	if err := s.enqueue(ctx, req); err != nil {
 		return store.Document{}, fmt.Errorf("sqlite: update %s: %w", key, err)
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	// Close may have run, or ctx ended, while this call queued.
-	if err := s.check(ctx); err != nil {
-		return store.Document{}, fmt.Errorf("sqlite: update %s: %w", key, err)
-	}
-	doc, err := s.update(ctx, key, sourceID, fn)
-	if err != nil {
-		return store.Document{}, err
-	}
-	// Only now that the change is committed may anyone hear of it.
-	s.publish(doc.Revision)
-	return doc, nil
+	// No select on ctx: once queued, the write may be committed, and the
+	// caller must learn whether it was. The committer checks ctx before
+	// it runs fn, and a batch takes milliseconds.
+	res := <-req.done
+	return res.doc, res.err
 }
 
-func (s *Store) update(ctx context.Context, key store.Key, sourceID string, fn store.UpdateFunc) (store.Document, error) {
-	fail := func(step string, err error) (store.Document, error) {
-		return store.Document{}, s.fail(ctx, fmt.Sprintf("update %s: %s", key, step), err)
+// enqueue hands req to the committer, unless the store is closed or ctx
+// ended first.
+func (s *Store) enqueue(ctx context.Context, req *request) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.ErrClosed
 	}
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fail("begin", err)
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	defer tx.Rollback() // after Commit, a no-op
+	select {
+	case s.queue <- req:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
+// commitLoop is the committer: it takes the first queued Update, then
+// every other one already queued (up to maxBatch), and commits them in one
+// transaction. Writers that arrive while a commit is being fsynced queue
+// up for the next one, so the more writers wait, the more each fsync
+// carries. It returns after Close, once the queue is empty.
+func (s *Store) commitLoop() {
+	defer close(s.stopped)
+	batch := make([]*request, 0, maxBatch)
+	for {
+		select {
+		case req := <-s.queue:
+			batch = append(batch[:0], req)
+		case <-s.stop:
+			// Close set closed before closing stop, so the queue is final.
+			for {
+				select {
+				case req := <-s.queue:
+					s.commitBatch([]*request{req})
+					continue
+				default:
+				}
+				return
+			}
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case req := <-s.queue:
+				batch = append(batch, req)
+			default:
+				break fill
+			}
+		}
+		s.commitBatch(batch)
+		clear(batch) // drop the references to answered requests
+	}
+}
+
+// commitBatch runs the batch's writes in one transaction, in queue order,
+// and answers each one once the commit is durable. A write whose context
+// ended, whose fn fails or returns no data is skipped before it writes
+// anything, so it changes nothing and no other write notices it: the
+// later writes of the batch see the document as if it had never been
+// tried. A failure of the database itself (a statement or the commit)
+// fails the whole batch, since nothing of it can be trusted to be on disk.
+func (s *Store) commitBatch(batch []*request) {
+	// The statements run without a context: they are the committer's,
+	// not any one caller's, and a context with no Done channel also spares
+	// the driver a watcher goroutine per statement.
+	ctx := context.Background()
+	results := make([]result, len(batch))
+	failAll := func(step string, err error) {
+		for i, req := range batch {
+			// A write already skipped keeps its own reason.
+			if results[i].err == nil {
+				results[i] = result{err: fmt.Errorf("sqlite: update %s: %s: %w", req.key, step, err)}
+			}
+		}
+	}
+	written := s.runBatch(ctx, batch, results, failAll)
+	if written != 0 {
+		// Only now that the changes are durable may anyone hear of them.
+		s.publish(written)
+	}
+	for i, req := range batch {
+		req.done <- results[i]
+	}
+}
+
+// runBatch fills results and returns the highest committed revision (0 if
+// nothing was committed).
+func (s *Store) runBatch(ctx context.Context, batch []*request, results []result, failAll func(string, error)) store.Revision {
+	if _, err := s.w.begin.ExecContext(ctx); err != nil {
+		failAll("begin", err)
+		return 0
+	}
+	rollback := func() {
+		// A failed ROLLBACK leaves nothing to do: SQLite has already
+		// rolled back a transaction whose statement failed that way.
+		s.w.rollback.ExecContext(ctx)
+	}
 	// The head comes from the file, not from memory: the file is the truth
 	// even after a commit that failed in an unclear state.
-	var head int64
-	if err := tx.QueryRowContext(ctx, "SELECT head FROM meta WHERE id = 1").Scan(&head); err != nil {
-		return fail("read head", err)
+	var h int64
+	if err := s.w.readHead.QueryRowContext(ctx).Scan(&h); err != nil {
+		rollback()
+		failAll("read head", err)
+		return 0
 	}
-	cur, err := s.scanDoc(tx.QueryRowContext(ctx, getDocQuery, key.Topic, key.Principal), key)
-	if err != nil {
-		return fail("read document", err)
+	head := store.Revision(h)
+	wrote := false
+	for i, req := range batch {
+		if err := s.check(req.ctx); err != nil && !errors.Is(err, store.ErrClosed) {
+			// The caller gave up while queued: nothing was written for it.
+			results[i].err = fmt.Errorf("sqlite: update %s: %w", req.key, err)
+			continue
+		}
+		cur, err := s.scanDoc(s.w.getDoc.QueryRowContext(ctx, req.key.Topic, req.key.Principal), req.key)
+		if err != nil {
+			rollback()
+			failAll("read document", err)
+			return 0
+		}
+		data, err := callUpdate(req.fn, cur)
+		if err != nil {
+			results[i].err = err
+			continue
+		}
+		if len(data) == 0 {
+			// A document is a JSON value; nil data would read as never written.
+			results[i].err = fmt.Errorf("sqlite: update %s: update function: returned no data", req.key)
+			continue
+		}
+		now := s.now()
+		rev := store.NextRevision(head, now)
+		if rev > math.MaxInt64 {
+			results[i].err = fmt.Errorf("sqlite: update %s: revision %d does not fit in an SQLite INTEGER", req.key, rev)
+			continue
+		}
+		if _, err := s.w.upsert.ExecContext(ctx, req.key.Topic, req.key.Principal, int64(rev), data,
+			req.sourceID, now.UnixMicro()); err != nil {
+			rollback()
+			failAll("write document", err)
+			return 0
+		}
+		head, wrote = rev, true
+		results[i].doc = store.Document{Key: req.key, Revision: rev, Data: data, SourceID: req.sourceID,
+			Time: time.UnixMicro(now.UnixMicro())}
 	}
-	data, err := fn(cur)
-	if err != nil {
-		return store.Document{}, err
+	if !wrote {
+		// Nothing to make durable: no commit, no fsync.
+		rollback()
+		return 0
 	}
-	if len(data) == 0 {
-		// A document is a JSON value; nil data would read as never written.
-		return fail("update function", errors.New("returned no data"))
+	if _, err := s.w.writeHead.ExecContext(ctx, int64(head)); err != nil {
+		rollback()
+		failAll("write head", err)
+		return 0
 	}
-	now := s.now()
-	rev := store.NextRevision(store.Revision(head), now)
-	if rev > math.MaxInt64 {
-		return fail("revision", fmt.Errorf("revision %d does not fit in an SQLite INTEGER", rev))
+	if _, err := s.w.commit.ExecContext(ctx); err != nil {
+		rollback()
+		failAll("commit", err)
+		return 0
 	}
-	doc := store.Document{Key: key, Revision: rev, Data: data, SourceID: sourceID, Time: time.UnixMicro(now.UnixMicro())}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO documents (topic, principal, revision, data, source_id, committed_us)
-		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (topic, principal) DO UPDATE SET revision = excluded.revision, data = excluded.data,
-			source_id = excluded.source_id, committed_us = excluded.committed_us`,
-		key.Topic, key.Principal, int64(rev), data, sourceID, now.UnixMicro()); err != nil {
-		return fail("write document", err)
-	}
-	if _, err := tx.ExecContext(ctx, "UPDATE meta SET head = ? WHERE id = 1", int64(rev)); err != nil {
-		return fail("write head", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fail("commit", err)
-	}
-	return doc, nil
+	s.commits.Add(1)
+	return head
+}
+
+// callUpdate runs fn, turning a panic into that write's error: fn runs on
+// the committer, where a panic would otherwise end the process, and the
+// other writes of the batch are not at fault.
+func callUpdate(fn store.UpdateFunc, cur store.Document) (data []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sqlite: update %s: update function panicked: %v", cur.Key, p)
+		}
+	}()
+	return fn(cur)
 }
 
 // publish records a committed head and wakes every Wait.
@@ -364,17 +601,13 @@ func (s *Store) Heads(ctx context.Context, keys []store.Key) ([]store.Change, st
 	// The transaction's snapshot starts with its first read, so the head
 	// and the documents read below belong to the same state.
 	var h int64
-	if err := tx.QueryRowContext(ctx, "SELECT head FROM meta WHERE id = 1").Scan(&h); err != nil {
+	if err := tx.StmtContext(ctx, s.r.readHead).QueryRowContext(ctx).Scan(&h); err != nil {
 		return fail("read head", err)
 	}
 	if len(keys) == 0 {
 		return nil, store.Revision(h), nil
 	}
-	stmt, err := tx.PrepareContext(ctx,
-		"SELECT revision, source_id, committed_us FROM documents WHERE topic = ? AND principal = ?")
-	if err != nil {
-		return fail("prepare", err)
-	}
+	stmt := tx.StmtContext(ctx, s.r.heads)
 	defer stmt.Close()
 	var changes []store.Change
 	seen := make(map[store.Key]bool, len(keys))
@@ -408,8 +641,7 @@ func (s *Store) Since(ctx context.Context, after store.Revision, limit int) ([]s
 	if limit <= 0 || after >= math.MaxInt64 {
 		return nil, nil
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT topic, principal, revision, source_id, committed_us
-		FROM documents WHERE revision > ? ORDER BY revision LIMIT ?`, int64(after), limit)
+	rows, err := s.r.since.QueryContext(ctx, int64(after), limit)
 	if err != nil {
 		return nil, s.fail(ctx, fmt.Sprintf("since %d", after), err)
 	}
@@ -446,32 +678,44 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("sqlite: ping: %w", err)
 	}
 	var head int64
-	if err := s.reader.QueryRowContext(ctx, "SELECT head FROM meta WHERE id = 1").Scan(&head); err != nil {
+	if err := s.r.readHead.QueryRowContext(ctx).Scan(&head); err != nil {
 		return s.fail(ctx, "ping", err)
 	}
 	return nil
 }
 
-// Close waits for a running Update, then closes the database. Later calls
-// return store.ErrClosed; Close itself may be called again.
+// Close commits the Updates already queued, then closes the database and
+// releases the directory. Later calls return store.ErrClosed; Close itself
+// may be called again.
 func (s *Store) Close() error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		<-s.stopped // a concurrent Close may still be closing
 		return nil
 	}
 	s.closed = true
 	s.mu.Unlock()
+	close(s.stop)
+	<-s.stopped
 	s.head.Close()
 
 	// The reader goes first: when the last connection closes, SQLite
 	// checkpoints the WAL into the database file.
-	errG := s.getDoc.Close()
-	errR := s.reader.Close()
-	errW := s.writer.Close()
-	if err := errors.Join(errG, errR, errW); err != nil {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.r.getDoc, s.r.readHead, s.r.heads, s.r.since} {
+		errs = append(errs, st.Close())
+	}
+	errs = append(errs, s.reader.Close())
+	for _, st := range []*sql.Stmt{s.w.begin, s.w.commit, s.w.rollback, s.w.readHead, s.w.getDoc, s.w.upsert, s.w.writeHead} {
+		errs = append(errs, st.Close())
+	}
+	errs = append(errs, s.wconn.Close(), s.writer.Close())
+	// Last: the directory is free only once the file is closed.
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite: close %s: %w", s.dir, err)
 	}
 	return nil
@@ -479,9 +723,9 @@ func (s *Store) Close() error {
 
 // check returns why a call cannot start: the store is closed or ctx ended.
 func (s *Store) check(ctx context.Context) error {
-	s.mu.Lock()
+	s.mu.RLock()
 	closed := s.closed
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if closed {
 		return store.ErrClosed
 	}

@@ -67,12 +67,15 @@ func TestPragmas(t *testing.T) {
 		conns     int
 		queryOnly int
 	}{
-		{"writer", s.writer, 1, 0},
+		{"writer", s.writer, 0, 0}, // its one connection is s.wconn
 		{"reader", s.reader, 3, 1},
 	} {
 		t.Run(db.name, func(t *testing.T) {
-			// Holding conns at once forces the pool to open that many.
 			var conns []*sql.Conn
+			if db.db == s.writer {
+				conns = append(conns, s.wconn)
+			}
+			// Holding conns at once forces the pool to open that many.
 			for range db.conns {
 				c, err := db.db.Conn(ctx)
 				if err != nil {
@@ -110,7 +113,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.writer.ExecContext(t.Context(), "PRAGMA user_version = 2"); err != nil {
+	if _, err := s.wconn.ExecContext(t.Context(), "PRAGMA user_version = 2"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -215,6 +218,13 @@ func TestKill9(t *testing.T) {
 		cmd.Process.Kill()
 		cmd.Wait()
 		t.Fatalf("child stopped after %d acknowledgements: %s", count, stderr.Bytes())
+	}
+	// While the child runs, the directory is its own.
+	if s, err := Open(t.Context(), dir); err == nil {
+		s.Close()
+		t.Error("Open succeeded on a directory another process holds")
+	} else if want := fmt.Sprintf("in use by process %d", cmd.Process.Pid); !strings.Contains(err.Error(), want) {
+		t.Errorf("Open error = %q, want it to say %q", err, want)
 	}
 	start := time.Now()
 	if err := syscall.Kill(cmd.Process.Pid, syscall.SIGKILL); err != nil {

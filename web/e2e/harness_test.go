@@ -120,7 +120,11 @@ func (a *app) start() {
 		t.Fatalf("topics: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := server.New(server.Config{Addr: a.addr, Assets: web.Dist()}, st, topics, auth.Cookie{}, log)
+	srv, err := server.New(server.Config{Addr: a.addr, Assets: web.Dist()}, st, topics, auth.Cookie{}, log)
+	if err != nil {
+		st.Close()
+		t.Fatalf("server: %v", err)
+	}
 	// The port was free a moment ago; allow for a slow release.
 	deadline := time.Now().Add(waitTimeout)
 	for {

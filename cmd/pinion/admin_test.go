@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// addrLog reports the public and admin addresses the command logs.
+type addrLog struct {
+	mu     sync.Mutex
+	public chan string
+	admin  chan string
+}
+
+func (w *addrLog) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, line := range strings.Split(string(p), "\n") {
+		var rec struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(line), &rec) != nil {
+			continue
+		}
+		switch rec.Msg {
+		case "pinion listening":
+			w.public <- rec.Addr
+		case "admin listening":
+			w.admin <- rec.Addr
+		}
+	}
+	return len(p), nil
+}
+
+func get(t *testing.T, c *http.Client, url string, hdr ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// The admin listener serves metrics and pprof, the metrics follow real
+// requests, and the public listener serves neither.
+func TestAdminListener(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &addrLog{public: make(chan string, 1), admin: make(chan string, 1)}
+	done := make(chan error, 1)
+	args := []string{"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-data", t.TempDir()}
+	go func() { done <- run(ctx, args, func(string) string { return "" }, out, io.Discard) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	var public, admin string
+	for public == "" || admin == "" {
+		select {
+		case public = <-out.public:
+		case admin = <-out.admin:
+		case err := <-done:
+			t.Fatalf("run ended early: %v", err)
+		case <-time.After(30 * time.Second):
+			t.Fatal("server did not start")
+		}
+	}
+	public, admin = "http://"+public, "http://"+admin
+	waitHealthy(t, public)
+	c := client()
+
+	// Real traffic: a write, a rejected write, a 200 and a 304 read.
+	wrote := request(t, c, "PUT", public+"/api/topics/app-settings", settings)
+	req, _ := http.NewRequest("PATCH", public+"/api/topics/app-settings", strings.NewReader(`{"fontSize":99}`))
+	req.Header.Set("Content-Type", "application/merge-patch+json")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid patch: %d", resp.StatusCode)
+	}
+	if code, _ := get(t, c, public+"/api/topics/app-settings", "If-None-Match", `"`+wrote.Revision+`"`); code != http.StatusNotModified {
+		t.Fatalf("conditional GET: %d", code)
+	}
+	if code, _ := get(t, c, public+"/api/topics/no-such-topic"); code != http.StatusNotFound {
+		t.Fatalf("unknown topic: %d", code)
+	}
+
+	code, metrics := get(t, c, admin+"/metrics")
+	if code != 200 {
+		t.Fatalf("admin /metrics: %d", code)
+	}
+	for _, want := range []string{
+		`pinion_write_duration_seconds_count{operation="replace",status="200",topic="app-settings"} 1`,
+		`pinion_write_duration_seconds_count{operation="patch",status="422",topic="app-settings"} 1`,
+		`pinion_validation_failures_total{rule="max",topic="app-settings"} 1`,
+		`pinion_snapshot_requests_total{status="304",topic="app-settings"} 1`,
+		// An unknown name does not become a label of its own.
+		`pinion_snapshot_requests_total{status="404",topic="unknown"} 1`,
+		`pinion_store_update_duration_seconds_count 1`,
+		"pinion_streams_open 0",
+		"go_goroutines ",
+		"process_resident_memory_bytes ",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("admin /metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(metrics, "no-such-topic") {
+		t.Error("a client-chosen topic name became a label")
+	}
+	if code, body := get(t, c, admin+"/debug/pprof/goroutine?debug=1"); code != 200 || !strings.Contains(body, "goroutine profile:") {
+		t.Fatalf("admin pprof: %d %.100s", code, body)
+	}
+
+	// Never on the public listener (the demo app's fallback answers these
+	// paths with its index page, which must be all it answers).
+	for _, path := range []string{"/metrics", "/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/pprof/cmdline"} {
+		code, body := get(t, c, public+path)
+		if strings.Contains(body, "pinion_") || strings.Contains(body, "goroutine") || strings.Contains(body, "# HELP") || strings.Contains(body, "-admin-addr") {
+			t.Errorf("public %s answers %d with operational data: %.200s", path, code, body)
+		}
+	}
+}
+
+func TestAdminOffByDefault(t *testing.T) {
+	o, err := parse(nil, func(string) string { return "" }, io.Discard)
+	if err != nil || o.adminAddr != "" {
+		t.Fatalf("default admin address %q, %v; want off", o.adminAddr, err)
+	}
+	o, err = parse(nil, func(k string) string {
+		if k == "PINION_ADMIN_ADDR" {
+			return "127.0.0.1:9090"
+		}
+		return ""
+	}, io.Discard)
+	if err != nil || o.adminAddr != "127.0.0.1:9090" {
+		t.Fatalf("PINION_ADMIN_ADDR: %q, %v", o.adminAddr, err)
+	}
+}

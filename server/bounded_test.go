@@ -1,0 +1,87 @@
+package server_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// widePatch is a merge patch of about size bytes with one member per ~10
+// bytes: 1 MiB holds ~100,000 members.
+func widePatch(size int) string {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i := 0; b.Len() < size-16; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%d":%d`, i, i%10)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// deepPatch nests objects as deep as jsontext allows.
+func deepPatch(levels int) string {
+	return strings.Repeat(`{"a":`, levels) + "1" + strings.Repeat("}", levels)
+}
+
+// TestBoundedMergeUnderAttack sends the bodies that stalled every writer
+// for tens of seconds (a 1 MiB patch with ~100,000 members, one nested
+// 9,990 deep) while another client keeps writing: each attack is refused
+// with 413, changes nothing and raises nothing, and every ordinary write
+// succeeds meanwhile.
+func TestBoundedMergeUnderAttack(t *testing.T) {
+	h := startMemory(t)
+	victim := h.browser()
+	before := victim.do("GET", "/api/topics/app-settings", "").snapshot(t)
+	events := victim.stream("/api/events?topic=counter")
+	defer events.close()
+	if e := events.next(t); e.name != "ready" {
+		t.Fatalf("first event %q, want ready", e.name)
+	}
+
+	attacks := map[string]string{
+		"wide":        widePatch(1<<20 - 64),
+		"deep":        deepPatch(9990),
+		"deep-array":  strings.Repeat("[", 9990) + strings.Repeat("]", 9990),
+		"wide-action": `{"by":1,"x":[` + strings.Repeat("1,", 200000) + `1]}`,
+	}
+	var wg sync.WaitGroup
+	for name, body := range attacks {
+		for range 2 {
+			wg.Go(func() {
+				attacker := h.browser()
+				path, ct := "/api/topics/app-settings", "application/merge-patch+json"
+				method := "PATCH"
+				if name == "wide-action" {
+					method, path, ct = "POST", "/api/topics/counter/actions/increment", "application/json"
+				}
+				r := attacker.do(method, path, body, "Content-Type", ct)
+				if r.status != http.StatusRequestEntityTooLarge {
+					t.Errorf("%s: status %d, want 413: %.200s", name, r.status, r.body)
+				}
+			})
+		}
+	}
+	// Ordinary writes go on, and each one's invalidation arrives.
+	for i := range 5 {
+		r := victim.do("POST", "/api/topics/counter/actions/increment", `{"by":1}`, "Content-Type", "application/json")
+		s := r.snapshot(t)
+		if e := events.next(t); e.name != "invalidation" || !strings.Contains(e.data, s.Revision) {
+			t.Fatalf("write %d: event %+v, want the invalidation of %s", i, e, s.Revision)
+		}
+	}
+	wg.Wait()
+	after := victim.do("GET", "/api/topics/app-settings", "").snapshot(t)
+	if after.Revision != before.Revision || string(after.Data) != string(before.Data) {
+		t.Fatalf("app-settings changed: %s → %s", before.Revision, after.Revision)
+	}
+	p := h.browser().do("PATCH", "/api/topics/app-settings", deepPatch(40), "Content-Type", "application/merge-patch+json").problem(t, 413)
+	if !strings.Contains(p.Detail, "nested more than 32") {
+		t.Errorf("detail %q does not name the depth limit", p.Detail)
+	}
+}
