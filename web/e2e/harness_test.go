@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -120,7 +121,11 @@ func (a *app) start() {
 		t.Fatalf("topics: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(server.Config{Addr: a.addr, Assets: web.Dist()}, st, topics, auth.Cookie{}, log)
+	cfg := server.Config{Addr: a.addr, Assets: web.Dist()}
+	if a.configure != nil {
+		a.configure(&cfg)
+	}
+	srv, err := server.New(cfg, st, topics, auth.Cookie{}, log)
 	if err != nil {
 		st.Close()
 		t.Fatalf("server: %v", err)
@@ -465,6 +470,11 @@ func (pg *page) listen(ev any) {
 		}
 		pg.mu.Lock()
 		pg.console = append(pg.console, fmt.Sprintf("console.%s %s", ev.Type, strings.Join(args, " ")))
+		pg.mu.Unlock()
+	case *cdplog.EventEntryAdded:
+		// The browser's own messages: CORS refusals, failed loads.
+		pg.mu.Lock()
+		pg.console = append(pg.console, fmt.Sprintf("browser.%s %s %s", ev.Entry.Level, ev.Entry.Text, ev.Entry.URL))
 		pg.mu.Unlock()
 	case *runtime.EventExceptionThrown:
 		text := ev.ExceptionDetails.Text

@@ -95,7 +95,7 @@ func TestSilentLeaderTabIsReplaced(t *testing.T) {
 			// Writes in the gap, while nobody relays.
 			start := time.Now()
 			a.write(http.MethodPost, "/api/topics/app-settings/actions/toggle-theme", `{}`, nil) // system -> light
-			snap := a.write(http.MethodPatch, "/api/topics/app-settings", `{"fontSize": 19}`, nil)
+			snap := a.write(http.MethodPatch, "/api/topics/app-settings", `{"fontSize": 19}`, nil, mergePatch...)
 			for _, pg := range rest {
 				pollLong(t, pg.name+" at revision "+snap.Revision, func() (bool, string) {
 					got := pg.revision("app-settings")
@@ -132,7 +132,7 @@ func TestSilentLeaderTabIsReplaced(t *testing.T) {
 					}
 					return len(ls) == 1 && ls[0] == newLeader.name, fmt.Sprintf("leaders: %v", ls)
 				})
-				snap := a.write(http.MethodPatch, "/api/topics/app-settings", `{"fontSize": 23}`, nil)
+				snap := a.write(http.MethodPatch, "/api/topics/app-settings", `{"fontSize": 23}`, nil, mergePatch...)
 				for _, pg := range pages {
 					pg.waitRevision("app-settings", snap.Revision)
 				}
@@ -175,7 +175,7 @@ func TestTenTabsWithoutWebLocks(t *testing.T) {
 	if n := a.streams(); n > 2 {
 		t.Errorf("server streams = %d with ten tabs, want 1 (2 during a hand-over)", n)
 	}
-	snap := a.write(http.MethodPatch, "/api/topics/app-settings", `{"fontSize": 17}`, nil)
+	snap := a.write(http.MethodPatch, "/api/topics/app-settings", `{"fontSize": 17}`, nil, mergePatch...)
 	for _, pg := range pages {
 		pg.waitRevision("app-settings", snap.Revision)
 		pg.waitJS("live", el("connection-indicator")+`.dataset.state === "live"`, el("connection-indicator")+".dataset.state")
@@ -229,7 +229,7 @@ func TestCrossOriginServerIsOnePrincipal(t *testing.T) {
 
 	// A write as the cookie's principal reaches the page (stream + read of
 	// the per-principal document).
-	a.write(http.MethodPatch, "/api/topics/user-preferences", `{"displayName": "Ada"}`, cookie)
+	a.write(http.MethodPatch, "/api/topics/user-preferences", `{"displayName": "Ada"}`, cookie, mergePatch...)
 	pg.waitJS("greeting", el("greeting")+`?.textContent.trim() === "Hello, Ada!"`, el("greeting")+`?.textContent`)
 
 	// The page's own write is that principal's too.
@@ -259,7 +259,7 @@ func TestTemplateShowsRevisionChanging(t *testing.T) {
 		t.Errorf("shown revision %q, want %q", got, rev)
 	}
 	for _, size := range []int{15, 16, 18} {
-		snap := a.write(http.MethodPatch, "/api/topics/app-settings", fmt.Sprintf(`{"fontSize": %d}`, size), nil)
+		snap := a.write(http.MethodPatch, "/api/topics/app-settings", fmt.Sprintf(`{"fontSize": %d}`, size), nil, mergePatch...)
 		pg.waitJS("revision text "+snap.Revision,
 			fmt.Sprintf(`%s?.textContent.trim() === %s`, el("revision-app-settings"), jsString(snap.Revision)),
 			el("revision-app-settings")+`?.textContent`)
@@ -268,3 +268,6 @@ func TestTemplateShowsRevisionChanging(t *testing.T) {
 		}
 	}
 }
+
+// mergePatch is the Content-Type header of a PATCH.
+var mergePatch = []string{"Content-Type", "application/merge-patch+json"}

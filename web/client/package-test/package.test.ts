@@ -79,7 +79,7 @@ describe('the packed @pinion/client', () => {
     expect(pkg.sideEffects).toBe(false)
     expect(pkg.peerDependenciesMeta).toEqual({ pinia: { optional: true }, vue: { optional: true } })
     expect(pkg.dependencies ?? {}).toEqual({})
-    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './transport', './pinia']))
+    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './transport', './pinia', './vue']))
     for (const [entry, target] of Object.entries(pkg.exports as Record<string, unknown>)) {
       if (typeof target === 'string') continue
       const { types, import: js } = target as { types: string; import: string }
