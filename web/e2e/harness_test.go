@@ -69,6 +69,7 @@ type app struct {
 	client *http.Client // the Go client's; its idle connections go with each stop
 
 	configure func(*server.Config)
+	key       []byte // the session cookies' signing key
 
 	srv    *server.Server
 	st     *sqlite.Store
@@ -87,6 +88,7 @@ func startAppWith(t *testing.T, configure func(*server.Config)) *app {
 	chromium(t) // skip (or fail under CI) before starting anything
 	a := &app{
 		configure: configure,
+		key:       auth.NewKey(),
 		t:         t,
 		dir:       t.TempDir(),
 		addr:      "127.0.0.1:0",
@@ -125,7 +127,9 @@ func (a *app) start() {
 	if a.configure != nil {
 		a.configure(&cfg)
 	}
-	srv, err := server.New(cfg, st, topics, auth.Cookie{}, log)
+	// One signing key for the app's life: a restarted server still knows
+	// the cookies it issued.
+	srv, err := server.New(cfg, st, topics, auth.Cookie{Key: a.key}, log)
 	if err != nil {
 		st.Close()
 		t.Fatalf("server: %v", err)
