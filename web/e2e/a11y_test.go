@@ -58,6 +58,9 @@ func TestAccessibility(t *testing.T) {
 		snap := a.write(http.MethodPatch, "/api/topics/app-settings", fmt.Sprintf(`{"theme": %q}`, theme), nil, mergePatch...)
 		pg.waitRevision("app-settings", snap.Revision)
 		pg.waitJS("theme "+theme, rootTheme(theme), "document.documentElement.dataset.theme")
+		// Colours are checked once the theme's transitions have ended
+		// (infinite animations, such as the live indicator's pulse, aside).
+		pg.waitJS("transitions ended", `document.getAnimations().filter((a) => a.playState === "running" && a.effect?.getTiming().iterations !== Infinity).length === 0`, "document.getAnimations().length")
 		if v := axeViolations(pg, axe); len(v) > 0 {
 			t.Errorf("%s theme: axe violations:\n  %s", theme, strings.Join(v, "\n  "))
 		}
