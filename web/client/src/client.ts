@@ -117,6 +117,13 @@ export interface ClientOptions {
   headers?: HeadersProvider
   /** Time limit of a snapshot read in ms (0: none). Default 15000. */
   timeoutMs?: number
+  /**
+   * Renews the stream's credential when the server ends the stream because
+   * it expired; the stream resumes from its cursor afterwards. Default, with
+   * `headers`: {@link PinionClient.createSession} (a new session cookie from
+   * the current bearer token).
+   */
+  reauthenticate?: () => Promise<void>
   fetch?: FetchLike
   createEventSource?: EventSourceFactory
   /** Share one connection between the tabs of the browser. Default `auto`. */
@@ -211,6 +218,7 @@ export class PinionClient<Topics extends TopicMap = TopicMap> {
       network: options.network,
       onError: this.onError,
       logger: this.logger,
+      reauthenticate: options.reauthenticate ?? (options.headers ? () => this.createSession() : undefined),
     }
     const sharing = options.sharing ?? 'auto'
     const shared = sharing === 'off' ? null : sharing === 'auto' ? browserSharing() : sharing
@@ -322,6 +330,15 @@ export class PinionClient<Topics extends TopicMap = TopicMap> {
     const off = this.stream.listen({ ready: listener })
     this.connect()
     return off
+  }
+
+  /**
+   * Exchanges the bearer token of `headers` for a session cookie
+   * (`POST /api/session`), so the EventSource, which cannot send headers,
+   * acts as the same principal as reads and writes.
+   */
+  createSession(options?: { signal?: AbortSignal }): Promise<void> {
+    return this.http.createSession(options)
   }
 
   /** Listens to the outcome of every write this client makes. */

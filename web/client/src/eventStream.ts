@@ -20,6 +20,9 @@ export interface EventSourceLike {
 /** Creates an EventSource for a URL (`init.withCredentials` as the constructor takes it). */
 export type EventSourceFactory = (url: string, init?: { withCredentials?: boolean }) => EventSourceLike
 
+/** The event a server sends before ending a stream whose credential expired. */
+export const REAUTH_EVENT = 'reauthenticate'
+
 /** `EventSource.CLOSED`: the browser gave up and will not reconnect by itself. */
 export const EVENTSOURCE_CLOSED = 2
 
@@ -52,6 +55,14 @@ export interface EventStreamOptions {
   onError?: (error: unknown) => void
   /** Open the default EventSource with `withCredentials` (a server on another origin). */
   withCredentials?: boolean
+  /**
+   * Renews the credential when the server ends the stream with a
+   * re-authentication event (the credential expired); the stream then
+   * reconnects from its cursor, so no invalidation is lost.
+   */
+  reauthenticate?: () => Promise<void>
+  /** Name of that event. Default {@link REAUTH_EVENT}. */
+  reauthEvent?: string
   logger?: Logger
 }
 
@@ -236,6 +247,9 @@ export class EventStream implements Stream {
     source.addEventListener('error', () => {
       if (source === this.source) this.onError(source)
     })
+    source.addEventListener(this.options.reauthEvent ?? REAUTH_EVENT, () => {
+      if (source === this.source) this.onReauth(source)
+    })
   }
 
   private onReady(event: MessageEvent): void {
@@ -278,6 +292,25 @@ export class EventStream implements Stream {
       this.scheduleReopen()
     }
     this.setState(this.disconnectedState())
+  }
+
+  /** The credential expired: renew it, then resume from the cursor. */
+  private onReauth(source: EventSourceLike): void {
+    this.logger.debug('stream: the server asks to re-authenticate', { cursor: this._cursor })
+    source.close()
+    this.source = null
+    this.connectionReady = false
+    this.setState(this.disconnectedState())
+    const renew = this.options.reauthenticate ?? (() => Promise.resolve())
+    renew().then(
+      () => {
+        if (this.started && this.source === null && this.timer === null) this.open()
+      },
+      (error: unknown) => {
+        this.reportError(error)
+        this.scheduleReopen()
+      },
+    )
   }
 
   private scheduleReopen(): void {

@@ -193,6 +193,24 @@ export class HttpApi {
     return Array.isArray(body.topics) ? body.topics : []
   }
 
+  /** `POST /api/session`: a session cookie for the credential in `headers`. */
+  async createSession(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const res = await fetchWithTimeout(
+      this.fetchImpl,
+      this.url('/api/session'),
+      {
+        method: 'POST',
+        headers: await this.headers({ Accept: 'application/json, application/problem+json' }),
+        credentials: this.credentials,
+        cache: 'no-store',
+        signal: options.signal,
+      },
+      this.timeoutMs,
+      'POST /api/session',
+    )
+    if (!res.ok) throw await errorFromResponse(res)
+  }
+
   /** `PUT`: replaces the document. */
   put<T>(topic: string, data: unknown, options?: WriteOptions): Promise<Snapshot<T>> {
     return this.write<T>(topic, 'PUT', `/api/topics/${topic}`, 'application/json', data, options)

@@ -233,3 +233,28 @@ describe('logger', () => {
     expect(lines).toContain('stream: ready')
   })
 })
+
+describe('re-authentication', () => {
+  it('renews the session when the server ends the stream for an expired credential, and resumes from the cursor', async () => {
+    let token = 'a'
+    const { fetch, calls } = fakeFetch(() => new Response(null, { status: 204 }))
+    const sources = eventSourceFactory()
+    const client = new PinionClient({
+      fetch,
+      sharing: 'off',
+      createEventSource: sources.create,
+      lifecycle: false,
+      headers: () => ({ Authorization: `Bearer ${token}` }),
+    })
+    client.connect()
+    sources.instances[0]!.ready('c.1')
+    sources.instances[0]!.invalidation({ topic: 't', revision: '2' }, 'c.2')
+    token = 'b' // the app renewed its token
+    sources.instances[0]!.dispatch('reauthenticate', '{}')
+    expect(sources.instances[0]!.closed).toBe(true)
+    await flush()
+    expect(calls.map((c) => [c.method, c.url, c.headers.authorization])).toEqual([['POST', '/api/session', 'Bearer b']])
+    expect(sources.instances).toHaveLength(2)
+    expect(sources.instances[1]!.url).toBe('/api/events?lastEventId=c.2')
+  })
+})
