@@ -64,15 +64,20 @@ const authCookie = "test_auth"
 type testAuth struct{ auth.Cookie }
 
 func (a testAuth) Authenticate(w http.ResponseWriter, r *http.Request) (string, error) {
+	id, err := a.Identify(w, r)
+	return id.Principal, err
+}
+
+func (a testAuth) Identify(w http.ResponseWriter, r *http.Request) (auth.Identity, error) {
 	if ck, err := r.Cookie(authCookie); err == nil {
 		switch ck.Value {
 		case "none":
-			return "", auth.ErrUnauthenticated
+			return auth.Identity{}, auth.ErrUnauthenticated
 		case "deny":
-			return "", auth.ErrForbidden
+			return auth.Identity{}, auth.ErrForbidden
 		}
 	}
-	return a.Cookie.Authenticate(w, r)
+	return a.Cookie.Identify(w, r)
 }
 
 // bodyLimit is small, so that a 413 needs no megabyte.
@@ -94,7 +99,7 @@ func startServer(t *testing.T, k *contract) *running {
 		Addr:                   "127.0.0.1:0",
 		BodyLimit:              bodyLimit,
 		MaxStreamsPerPrincipal: 1,
-	}, st, demoSet(t), testAuth{}, nil)
+	}, st, demoSet(t), testAuth{auth.Cookie{Key: auth.NewKey()}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

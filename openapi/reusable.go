@@ -31,7 +31,10 @@ func (d *document) header(name string) *object {
 			h.set("description", "Seconds to wait before trying again.").set("required", true).
 				set("schema", newObject().set("type", "integer").set("minimum", 0))
 		case "NoCache":
-			h.set("description", "Caches must revalidate before reuse.").set("required", true).set("schema", constString(protocol.CacheShared))
+			h.set("description", "Caches must revalidate before reuse; private as well when the answer sets a cookie.").set("required", true).
+				set("schema", newObject().set("type", "string").set("enum", []any{protocol.CacheShared, protocol.CachePrivate}))
+		case "VaryCookie":
+			h.set("description", "Present when the answer sets a cookie.").set("schema", constString("Cookie"))
 		case "PrivateNoCache":
 			h.set("description", "The answer is the caller's own: shared caches must not keep it, and every cache must revalidate.").
 				set("required", true).set("schema", constString(protocol.CachePrivate))

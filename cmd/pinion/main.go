@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/pinionkit/pinion/openapi"
 	"github.com/pinionkit/pinion/server"
 	"github.com/pinionkit/pinion/store"
+	"github.com/pinionkit/pinion/store/cache"
 	"github.com/pinionkit/pinion/store/sqlite"
 	"github.com/pinionkit/pinion/topic"
 	"github.com/pinionkit/pinion/web"
@@ -47,6 +49,8 @@ type options struct {
 	noApp     bool
 	limits    limits
 	adminAddr string
+	// cacheBytes bounds the snapshot cache (store/cache); 0 turns it off.
+	cacheBytes int64
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -72,6 +76,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	ef.Bool(&o.secure, "secure-cookies", "PINION_SECURE_COOKIES", false, "mark the session cookie Secure, for HTTPS")
 	fs.BoolVar(&o.noApp, "no-app", false, "do not serve the demo app at /")
 	o.limits.bind(ef)
+	ef.Int64(&o.cacheBytes, "cache-bytes", "PINION_CACHE_BYTES", 64<<20,
+		"memory for the snapshot cache of current revisions and hot documents; 0 = off")
 	fs.StringVar(&o.adminAddr, "admin-addr", env("PINION_ADMIN_ADDR", ""), "admin listen address for /metrics and /debug/pprof; empty: off (env PINION_ADMIN_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -102,6 +108,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
 
+	if strings.TrimSpace(o.dataDir) == "" {
+		return errors.New("the data directory is empty: write -data ./data (or PINION_DATA=/var/lib/pinion)")
+	}
+	if err := checkDevAuth(o.addr, o.limits.forceDevAuth); err != nil {
+		return err
+	}
 	topics, err := topic.NewSet(demo.Topics(),
 		topic.WithJSONLimits(o.limits.maxJSONDepth, o.limits.maxJSONMembers),
 	)
@@ -112,13 +124,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	// Snapshot reads are served from memory when nothing changed; the
+	// cache follows the store's change feed, and the event stream reads
+	// the feed through it, so it is updated before an invalidation goes
+	// out.
+	cached, err := cache.New(ctx, st, o.cacheBytes)
+	if err != nil {
+		st.Close()
+		return err
+	}
 	defer func() {
-		if err := st.Close(); err != nil {
+		if err := cached.Close(); err != nil {
 			log.Error("closing store", "err", err)
 		}
 	}()
 
-	cfg := server.Config{Addr: o.addr, Heartbeat: o.heartbeat}
+	cfg := server.Config{Addr: o.addr, Heartbeat: o.heartbeat, Security: o.limits.security()}
 	if o.origins != "" {
 		for _, origin := range strings.Split(o.origins, ",") {
 			cfg.AllowedOrigins = append(cfg.AllowedOrigins, strings.TrimSpace(origin))
@@ -131,14 +152,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// and then nothing is measured at all.
 	var (
 		m       *metrics.Metrics
-		backend store.Backend = st
+		backend store.Backend = cached
 	)
 	if o.adminAddr != "" {
 		m = metrics.New()
-		backend = m.Store(st)
+		backend = m.Store(cached)
 		cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
 	}
-	srv, err := server.New(cfg, backend, topics, auth.Cookie{Secure: o.secure}, log)
+	keyFile := o.limits.sessionKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(o.dataDir, "session.key")
+	}
+	key, err := auth.LoadOrCreateKey(keyFile)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(cfg, backend, topics, auth.Cookie{Key: key, Secure: o.secure}, log)
 	if err != nil {
 		return err
 	}

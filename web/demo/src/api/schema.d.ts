@@ -594,6 +594,7 @@ export interface components {
             headers: {
                 ETag: components["headers"]["ETag"];
                 "Cache-Control": components["headers"]["NoCache"];
+                Vary: components["headers"]["VaryCookie"];
                 "Set-Cookie": components["headers"]["SetCookie"];
                 [name: string]: unknown;
             };
@@ -760,14 +761,16 @@ export interface components {
         ETag: string;
         /** @description Tells nginx not to buffer the stream. */
         NoBuffering: "no";
-        /** @description Caches must revalidate before reuse. */
-        NoCache: "no-cache";
+        /** @description Caches must revalidate before reuse; private as well when the answer sets a cookie. */
+        NoCache: "no-cache" | "private, no-cache";
         /** @description The answer is the caller's own: shared caches must not keep it, and every cache must revalidate. */
         PrivateNoCache: "private, no-cache";
         /** @description Seconds to wait before trying again. */
         RetryAfter: number;
         /** @description The development authenticator's session cookie (HttpOnly, SameSite=Lax), set on a browser's first request. */
         SetCookie: string;
+        /** @description Present when the answer sets a cookie. */
+        VaryCookie: "Cookie";
         /** @description The answer depends on who is asking. */
         VaryPrincipal: "Cookie, Authorization";
     };
@@ -819,6 +822,7 @@ export interface operations {
                 headers: {
                     ETag: components["headers"]["ETag"];
                     "Cache-Control": components["headers"]["NoCache"];
+                    Vary: components["headers"]["VaryCookie"];
                     "Set-Cookie": components["headers"]["SetCookie"];
                     [name: string]: unknown;
                 };
