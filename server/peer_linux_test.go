@@ -21,7 +21,7 @@ import (
 // without privileges, so the test checks the option on a real accepted
 // connection rather than waiting for a real vanishing.
 func TestVanishedPeerTimeout(t *testing.T) {
-	topics, err := topic.NewSet(demo.Topics()...)
+	topics, err := topic.NewSet(demo.Topics())
 	if err != nil {
 		t.Fatal(err)
 	}
