@@ -24,6 +24,7 @@ type guard struct {
 	perPrincipal *keyedLimiter
 	perAddress   *keyedLimiter
 	fresh        *newPrincipals
+	policies     auth.Policies
 	now          func() time.Time
 }
 
@@ -57,6 +58,26 @@ func (g *guard) Identify(w http.ResponseWriter, r *http.Request) (auth.Identity,
 			Detail: "Too many new sessions started writing from this address; retry after the time in Retry-After."}
 	}
 	return id, nil
+}
+
+// Authorize is the policies' decision (auth.Authorizer).
+func (g *guard) Authorize(id auth.Identity, topic, op string, current []byte) error {
+	return g.policies.Decide(id, topic, op, current)
+}
+
+// StartSession and EndSession forward to the authenticator's sessions.
+func (g *guard) StartSession(w http.ResponseWriter, r *http.Request) (auth.Identity, error) {
+	s, ok := g.inner.(auth.Sessions)
+	if !ok {
+		return auth.Identity{}, &auth.Refusal{Err: auth.ErrUnauthenticated, Detail: "This server's authenticator keeps no sessions."}
+	}
+	return s.StartSession(w, r)
+}
+
+func (g *guard) EndSession(w http.ResponseWriter, r *http.Request) {
+	if s, ok := g.inner.(auth.Sessions); ok {
+		s.EndSession(w, r)
+	}
 }
 
 func isWrite(method string) bool {

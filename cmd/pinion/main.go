@@ -11,12 +11,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/demo"
 	"github.com/pinionkit/pinion/metrics"
 	"github.com/pinionkit/pinion/openapi"
@@ -47,6 +45,7 @@ type options struct {
 	secure    bool
 	noApp     bool
 	limits    limits
+	identity  identity
 	adminAddr string
 }
 
@@ -73,6 +72,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	ef.Bool(&o.secure, "secure-cookies", "PINION_SECURE_COOKIES", false, "mark the session cookie Secure, for HTTPS")
 	fs.BoolVar(&o.noApp, "no-app", false, "do not serve the demo app at /")
 	o.limits.bind(ef)
+	o.identity.bind(ef)
 	fs.StringVar(&o.adminAddr, "admin-addr", env("PINION_ADMIN_ADDR", ""), "admin listen address for /metrics and /debug/pprof; empty: off (env PINION_ADMIN_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -87,6 +87,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "token" {
+		return mintToken(args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "openapi" {
 		return writeOpenAPI(args[1:], stdout)
 	}
@@ -105,9 +108,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	if strings.TrimSpace(o.dataDir) == "" {
 		return errors.New("the data directory is empty: write -data ./data (or PINION_DATA=/var/lib/pinion)")
-	}
-	if err := checkDevAuth(o.addr, o.limits.forceDevAuth); err != nil {
-		return err
 	}
 	topics, err := topic.NewSetWith([]topic.Option{
 		topic.WithJSONLimits(o.limits.maxJSONDepth, o.limits.maxJSONMembers),
@@ -145,15 +145,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		backend = m.Store(st)
 		cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
 	}
-	keyFile := o.limits.sessionKeyFile
-	if keyFile == "" {
-		keyFile = filepath.Join(o.dataDir, "session.key")
-	}
-	key, err := auth.LoadOrCreateKey(keyFile)
+	who, err := o.identity.authenticator(ctx, o)
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(cfg, backend, topics, auth.Cookie{Key: key, Secure: o.secure}, log)
+	if o.identity.mode == "jwt" {
+		cfg.Security.Policies = demo.Policies()
+	}
+	srv, err := server.New(cfg, backend, topics, who, log)
 	if err != nil {
 		return err
 	}
