@@ -80,6 +80,10 @@ func (g *guard) EndSession(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ClientAddress is the client address per-address limits count (the
+// stream caps too): behind a trusted proxy, the forwarded one; IPv6 by /64.
+func (g *guard) ClientAddress(r *http.Request) string { return g.addrs.Key(r) }
+
 func isWrite(method string) bool {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:

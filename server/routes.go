@@ -21,6 +21,7 @@ type deps struct {
 	hub    *stream.Hub
 	limit  int64
 	spec   []byte
+	ready  handlers.Pinger // the store, and not shutting down
 }
 
 // route is one operation of the API: how it is documented and who serves
@@ -153,7 +154,7 @@ func api() []route {
 			Description: "Answers 200 when the store can serve requests, 503 otherwise.",
 			Responses:   []openapi.Response{{Status: http.StatusOK, Description: "The store is reachable.", Body: openapi.Status("ready")}},
 			Errors:      []int{http.StatusServiceUnavailable},
-		}, func(d deps) echo.HandlerFunc { return handlers.Readyz(d.st) }},
+		}, func(d deps) echo.HandlerFunc { return handlers.Readyz(d.ready) }},
 
 		{openapi.Operation{
 			Method: http.MethodGet, Path: openapi.Path, ID: "getOpenAPI", Tag: tagServer, Public: true,
