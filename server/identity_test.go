@@ -28,7 +28,7 @@ var jwtSecret = []byte("0123456789abcdef0123456789abcdef")
 func startJWT(t *testing.T) *harness {
 	t.Helper()
 	notes := topic.Define("team-notes", topic.Spec[Notes]{Description: "A tenant's notes.", Scope: topic.PerTenant})
-	set, err := topic.NewSet(append(demo.Topics(), notes)...)
+	set, err := topic.NewSet(append(demo.Topics(), notes))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,9 +121,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if strings.TrimSpace(o.dataDir) == "" {
 		return errors.New("the data directory is empty: write -data ./data (or PINION_DATA=/var/lib/pinion)")
 	}
-	topics, err := topic.NewSetWith([]topic.Option{
+	topics, err := topic.NewSet(demo.Topics(),
 		topic.WithJSONLimits(o.limits.maxJSONDepth, o.limits.maxJSONMembers),
-	}, demo.Topics()...)
+	)
 	if err != nil {
 		return fmt.Errorf("demo topics: %w", err)
 	}
@@ -217,7 +217,7 @@ func writeOpenAPI(args []string, stdout io.Writer) error {
 	if len(args) > 0 {
 		return fmt.Errorf("openapi: unexpected arguments: %s", strings.Join(args, " "))
 	}
-	topics, err := topic.NewSet(demo.Topics()...)
+	topics, err := topic.NewSet(demo.Topics())
 	if err != nil {
 		return fmt.Errorf("demo topics: %w", err)
 	}

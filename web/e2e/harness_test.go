@@ -104,7 +104,7 @@ func (a *app) start() {
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	topics, err := topic.NewSet(demo.Topics()...)
+	topics, err := topic.NewSet(demo.Topics())
 	if err != nil {
 		st.Close()
 		t.Fatalf("topics: %v", err)
