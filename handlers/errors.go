@@ -110,6 +110,10 @@ func classify(err error) (p Problem, internal bool) {
 			}
 		}
 		return Problem{Status: he.Code, Detail: detail}, he.Code >= 500
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed):
+		// Logged (internal) for the operator, but not a 500: nothing was
+		// changed, and the same request may succeed in a moment.
+		return Problem{Status: http.StatusServiceUnavailable, Detail: "The store cannot serve or make changes durable right now; nothing was changed. Retry later."}, true
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Problem{Status: http.StatusServiceUnavailable, Detail: "The request was cancelled before it completed."}, false
 	}
@@ -141,7 +145,7 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if p.Status == http.StatusPreconditionFailed && p.CurrentRevision != "" {
 			c.Response().Header().Set("ETag", `"`+p.CurrentRevision+`"`)
 		}
-		if p.Status == http.StatusTooManyRequests {
+		if p.Status == http.StatusTooManyRequests || p.Status == http.StatusServiceUnavailable {
 			c.Response().Header().Set("Retry-After", "5")
 		}
 		body, merr := json.Marshal(p)
