@@ -5,13 +5,9 @@
 package auth
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"time"
-
-	"github.com/pinionkit/pinion/protocol"
 )
 
 // Authenticator derives the principal of a request. It may set headers
@@ -22,67 +18,64 @@ type Authenticator interface {
 	Authenticate(w http.ResponseWriter, r *http.Request) (principal string, err error)
 }
 
-// Errors an authenticator returns; the HTTP layer maps them to 401 and 403.
+// Errors an authenticator returns; the HTTP layer maps them to 401, 403
+// and 429.
 var (
 	ErrUnauthenticated = errors.New("auth: no valid credentials")
 	ErrForbidden       = errors.New("auth: not allowed")
+	ErrRateLimited     = errors.New("auth: too many requests")
 )
 
-// Cookie is the development authenticator: it gives every browser its own
-// principal through a random, HttpOnly, SameSite=Lax cookie set on first
-// contact. It proves nothing about who the user is; it only tells browsers
-// apart, which is what per-principal topics need in development.
-type Cookie struct {
-	// Name of the cookie. Default protocol.SessionCookie.
-	Name string
-	// Secure marks the cookie Secure (set it when serving over HTTPS).
-	Secure bool
-	// MaxAge is the cookie's lifetime. Default one year.
-	MaxAge time.Duration
+// Refusal is a refusal with a sentence for the caller: Err is one of the
+// errors above, Detail says why, RetryAfter (for ErrRateLimited) when to
+// try again.
+type Refusal struct {
+	Err        error
+	Detail     string
+	RetryAfter time.Duration
 }
 
-const idBytes = 16
+func (r *Refusal) Error() string { return r.Err.Error() + ": " + r.Detail }
+func (r *Refusal) Unwrap() error { return r.Err }
 
-// Authenticate returns the browser's principal, issuing a cookie when the
-// request carries none (or one that was not issued by this scheme).
-func (a Cookie) Authenticate(w http.ResponseWriter, r *http.Request) (string, error) {
-	name := a.Name
-	if name == "" {
-		name = protocol.SessionCookie
-	}
-	if ck, err := r.Cookie(name); err == nil && validID(ck.Value) {
-		return "browser:" + ck.Value, nil
-	}
-	var b [idBytes]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	id := hex.EncodeToString(b[:])
-	age := a.MaxAge
-	if age <= 0 {
-		age = 365 * 24 * time.Hour
-	}
-	http.SetCookie(w, &http.Cookie{
-		Name:     name,
-		Value:    id,
-		Path:     "/",
-		MaxAge:   int(age / time.Second),
-		HttpOnly: true,
-		Secure:   a.Secure,
-		SameSite: http.SameSiteLaxMode,
-	})
-	// The cookie also has to count for the rest of this request, so the
-	// principal is the new id.
-	return "browser:" + id, nil
+// Identity is what a request's verified credential says about its caller.
+type Identity struct {
+	// Principal names the caller; per-principal documents are keyed by it.
+	Principal string
+	// Tenant is the caller's tenant, taken only from a verified credential;
+	// empty when the credential names none.
+	Tenant string
+	// Claims are the verified credential's claims (nil for the development
+	// cookie), for authorisation policies.
+	Claims map[string]any
+	// Expires is when the credential stops being valid; zero for never.
+	// A stream ends then, after telling the client to re-authenticate.
+	Expires time.Time
+	// Cookie is true when the credential came in a cookie, which a browser
+	// sends on cross-site requests too: such writes need a CSRF check.
+	Cookie bool
+	// Since is when an anonymous principal (the development cookie) was
+	// issued; zero for verified identities. New principals own nothing
+	// yet, and how many of them may create documents is limited per
+	// client address.
+	Since time.Time
 }
 
-func validID(s string) bool {
-	if len(s) != 2*idBytes {
-		return false
+// Identifier is an Authenticator that can say more than the principal.
+type Identifier interface {
+	Identify(w http.ResponseWriter, r *http.Request) (Identity, error)
+}
+
+// Identify returns the identity of a request: the authenticator's own
+// when it is an Identifier, otherwise just the principal, treated as
+// cookie-borne (the cautious assumption for CSRF).
+func Identify(a Authenticator, w http.ResponseWriter, r *http.Request) (Identity, error) {
+	if id, ok := a.(Identifier); ok {
+		return id.Identify(w, r)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
+	p, err := a.Authenticate(w, r)
+	if err != nil {
+		return Identity{}, err
 	}
-	return true
+	return Identity{Principal: p, Cookie: true}, nil
 }

@@ -43,6 +43,11 @@ func App(assets fs.FS, who auth.Authenticator) echo.HandlerFunc {
 				err = fs.ErrNotExist
 			}
 		}
+		if errors.Is(err, fs.ErrNotExist) && strings.HasPrefix(name, "assets/") {
+			// A hashed asset of another build (a tab opened before a
+			// deploy): the app's HTML in its place would fail as a script.
+			return echo.ErrNotFound
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			name = "index.html"
 			f, err = assets.Open(name)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/pinionkit/pinion/auth"
@@ -61,6 +62,7 @@ func classify(err error) (p Problem, internal bool) {
 		ae  *apiError
 		se  *topic.SyntaxError
 		le  *topic.LimitError
+		rf  *auth.Refusal
 		ve  *topic.ValidationError
 		mb  *http.MaxBytesError
 		he  *echo.HTTPError
@@ -87,6 +89,17 @@ func classify(err error) (p Problem, internal bool) {
 		return Problem{Status: http.StatusUnprocessableEntity, Detail: summary(ve), Errors: entries}, false
 	case errors.Is(err, topic.ErrUnknownAction):
 		return Problem{Status: http.StatusNotFound, Detail: "There is no such action."}, false
+	case errors.As(err, &rf):
+		status := http.StatusForbidden
+		switch {
+		case errors.Is(rf.Err, auth.ErrUnauthenticated):
+			status = http.StatusUnauthorized
+		case errors.Is(rf.Err, auth.ErrRateLimited):
+			status = http.StatusTooManyRequests
+		}
+		return Problem{Status: status, Detail: rf.Detail}, false
+	case errors.Is(err, auth.ErrRateLimited):
+		return Problem{Status: http.StatusTooManyRequests, Detail: "Too many requests; retry later."}, false
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return Problem{Status: http.StatusUnauthorized, Detail: "This request needs valid credentials."}, false
 	case errors.Is(err, auth.ErrForbidden):
@@ -145,7 +158,14 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if p.Status == http.StatusPreconditionFailed && p.CurrentRevision != "" {
 			c.Response().Header().Set("ETag", `"`+p.CurrentRevision+`"`)
 		}
-		if p.Status == http.StatusTooManyRequests || p.Status == http.StatusServiceUnavailable {
+		if p.Status == http.StatusTooManyRequests {
+			retry := "5"
+			if rf, ok := errors.AsType[*auth.Refusal](err); ok && rf.RetryAfter > 0 {
+				retry = strconv.FormatInt(int64((rf.RetryAfter+time.Second-1)/time.Second), 10)
+			}
+			c.Response().Header().Set("Retry-After", retry)
+		}
+		if p.Status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
 			c.Response().Header().Set("Retry-After", "5")
 		}
 		body, merr := json.Marshal(p)

@@ -3,6 +3,7 @@ package openapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -19,38 +20,50 @@ import (
 )
 
 // flakyStore is the memory store with a switch that makes the calls a
-// request makes fail, so that the suite can see the 500 and 503 answers.
+// request makes fail, so that the suite can see the 500 and 503 answers:
+// down fails with an unexplained error (a bug: 500), unavailable with
+// store.ErrUnavailable (a full disk, a database down: 503).
 type flakyStore struct {
 	*memory.Store
-	down atomic.Bool
+	down, unavailable atomic.Bool
 }
 
 var errStoreDown = errors.New("store down (test)")
 
+func (s *flakyStore) failure() error {
+	switch {
+	case s.unavailable.Load():
+		return fmt.Errorf("%w: disk full (test)", store.ErrUnavailable)
+	case s.down.Load():
+		return errStoreDown
+	}
+	return nil
+}
+
 func (s *flakyStore) Get(ctx context.Context, key store.Key) (store.Document, error) {
-	if s.down.Load() {
-		return store.Document{}, errStoreDown
+	if err := s.failure(); err != nil {
+		return store.Document{}, err
 	}
 	return s.Store.Get(ctx, key)
 }
 
 func (s *flakyStore) Update(ctx context.Context, key store.Key, sourceID string, fn store.UpdateFunc) (store.Document, error) {
-	if s.down.Load() {
-		return store.Document{}, errStoreDown
+	if err := s.failure(); err != nil {
+		return store.Document{}, err
 	}
 	return s.Store.Update(ctx, key, sourceID, fn)
 }
 
 func (s *flakyStore) Heads(ctx context.Context, keys []store.Key) ([]store.Change, store.Revision, error) {
-	if s.down.Load() {
-		return nil, 0, errStoreDown
+	if err := s.failure(); err != nil {
+		return nil, 0, err
 	}
 	return s.Store.Heads(ctx, keys)
 }
 
 func (s *flakyStore) Ping(ctx context.Context) error {
-	if s.down.Load() {
-		return errStoreDown
+	if err := s.failure(); err != nil {
+		return err
 	}
 	return s.Store.Ping(ctx)
 }
@@ -64,15 +77,20 @@ const authCookie = "test_auth"
 type testAuth struct{ auth.Cookie }
 
 func (a testAuth) Authenticate(w http.ResponseWriter, r *http.Request) (string, error) {
+	id, err := a.Identify(w, r)
+	return id.Principal, err
+}
+
+func (a testAuth) Identify(w http.ResponseWriter, r *http.Request) (auth.Identity, error) {
 	if ck, err := r.Cookie(authCookie); err == nil {
 		switch ck.Value {
 		case "none":
-			return "", auth.ErrUnauthenticated
+			return auth.Identity{}, auth.ErrUnauthenticated
 		case "deny":
-			return "", auth.ErrForbidden
+			return auth.Identity{}, auth.ErrForbidden
 		}
 	}
-	return a.Cookie.Authenticate(w, r)
+	return a.Cookie.Identify(w, r)
 }
 
 // bodyLimit is small, so that a 413 needs no megabyte.
@@ -94,7 +112,7 @@ func startServer(t *testing.T, k *contract) *running {
 		Addr:                   "127.0.0.1:0",
 		BodyLimit:              bodyLimit,
 		MaxStreamsPerPrincipal: 1,
-	}, st, demoSet(t), testAuth{}, nil)
+	}, st, demoSet(t), testAuth{auth.Cookie{Key: auth.NewKey()}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +123,13 @@ func startServer(t *testing.T, k *contract) *running {
 func (s *running) failing(fn func()) {
 	s.store.down.Store(true)
 	defer s.store.down.Store(false)
+	fn()
+}
+
+// unavailable runs fn with the store unable to commit.
+func (s *running) unavailable(fn func()) {
+	s.store.unavailable.Store(true)
+	defer s.store.unavailable.Store(false)
 	fn()
 }
 

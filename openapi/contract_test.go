@@ -87,6 +87,7 @@ func (s *running) listRoute(t *testing.T) {
 	s.as("none").do(t, call{method: "GET", path: "/api/topics", want: 401})
 	s.as("deny").do(t, call{method: "GET", path: "/api/topics", want: 403})
 	s.failing(func() { s.browser().do(t, call{method: "GET", path: "/api/topics", want: 500}) })
+	s.unavailable(func() { s.browser().do(t, call{method: "GET", path: "/api/topics", want: 503}) })
 }
 
 // topicRoutes calls every operation of one topic with every status it
@@ -160,12 +161,13 @@ func (s *running) preconditionFails(t *testing.T, b *browser, c call) {
 }
 
 // refusals provokes 401 and 403 through the test authenticator, and 500
-// through the store.
+// and 503 through the store.
 func (s *running) refusals(t *testing.T, c call, b *browser) {
 	t.Helper()
 	s.as("none").do(t, with(c, 401))
 	s.as("deny").do(t, with(c, 403))
 	s.failing(func() { b.do(t, with(c, 500)) })
+	s.unavailable(func() { b.do(t, with(c, 503)) })
 }
 
 // refusedCommands are 422s of the demo topics: most of them the document
@@ -260,8 +262,8 @@ func (s *running) unmatched(t *testing.T) {
 		{method: "PUT", path: "/api/topics/nope", headers: []string{"Content-Type", mediaJSON}, body: `{}`, want: 404},
 		{method: "DELETE", path: "/api/topics/Not%20A%20Name", want: 404},
 		{method: "POST", path: "/api/topics/cart/actions/nope", headers: []string{"Content-Type", mediaJSON}, body: `{}`, want: 404},
-		{method: "POST", path: "/api/topics/app-settings", want: 404},
-		{method: "DELETE", path: "/api/events", want: 404},
+		{method: "POST", path: "/api/topics/app-settings", want: 405},
+		{method: "DELETE", path: "/api/events", want: 405},
 		{method: "GET", path: "/api/nope", want: 404},
 		{method: "GET", path: "/nope", want: 404},
 		{method: "POST", path: "/healthz", want: 405},

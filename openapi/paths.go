@@ -251,7 +251,7 @@ func (d *document) cacheHeaders(h *object, t *topic.Topic) *object {
 	if t.Scope() == topic.PerPrincipal {
 		return h.set("Cache-Control", d.header(HeaderPrivateNoCache)).set("Vary", d.header(HeaderVaryPrincipal))
 	}
-	return h.set("Cache-Control", d.header(HeaderNoCache))
+	return h.set("Cache-Control", d.header(HeaderNoCache)).set("Vary", d.header("VaryCookie"))
 }
 
 // snapshot adds the snapshot schema of a topic and the response that

@@ -50,7 +50,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer st.Close()
-	srv, err := server.New(server.Config{Addr: ":8080"}, st, topics, auth.Cookie{}, slog.Default())
+	srv, err := server.New(server.Config{Addr: ":8080"}, st, topics, auth.Cookie{Key: auth.NewKey()}, slog.Default())
 	if err != nil {
 		log.Fatal(err)
 	}

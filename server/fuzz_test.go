@@ -46,7 +46,7 @@ func startFuzz(f *testing.F) *fuzzServer {
 	if err != nil {
 		f.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", MaxStreamsPerPrincipal: 10000}, memory.Open(), topics, auth.Cookie{}, nil)
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", MaxStreamsPerPrincipal: 10000}, memory.Open(), topics, auth.Cookie{Key: auth.NewKey()}, nil)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -65,7 +65,7 @@ type testStore interface {
 // authenticator until the test ends.
 func start(t *testing.T, st testStore, cfg server.Config) *harness {
 	t.Helper()
-	return startWith(t, st, auth.Cookie{}, cfg)
+	return startWith(t, st, auth.Cookie{Key: auth.NewKey()}, cfg)
 }
 
 // startWith is start with another authenticator. Open listens before Run

@@ -14,6 +14,7 @@ import (
 // (Echo's Timeout, Gzip and BodyDump middlewares each break or bloat them).
 func (s *Server) middleware() {
 	e := s.echo
+	s.security("/api/events")
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			s.log.Error("panic in handler", "path", c.Request().URL.Path, "err", err, "stack", string(stack))

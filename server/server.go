@@ -52,6 +52,9 @@ type Config struct {
 	// (cmd/pinion uses it for metrics, so that server needs no metrics
 	// library).
 	Middleware func(http.Handler) http.Handler
+	// Security holds the limits and checks for a server reachable by
+	// untrusted clients.
+	Security Security
 }
 
 // Store is what the server needs from a backend.
@@ -71,6 +74,9 @@ type Server struct {
 	spec []byte // the OpenAPI document of this server's topics
 	http *http.Server
 	ln   net.Listener
+
+	routesOnce sync.Once
+	routeTable []*echo.Route // for 405s and HEAD; see routeMethods
 }
 
 // New wires a server. It does not listen; call Open, then Run. It fails
@@ -89,6 +95,17 @@ func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *s
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Security.WriteTimeout <= 0 {
+		cfg.Security.WriteTimeout = 30 * time.Second
+	}
+	if err := checkOrigins(cfg.AllowedOrigins); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	guarded, err := newGuard(who, cfg.AllowedOrigins, cfg.Security)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	who = guarded
 	spec, err := OpenAPI(topics, cfg.OpenAPI)
 	if err != nil {
 		return nil, fmt.Errorf("server: generating the OpenAPI document: %w", err)
@@ -106,10 +123,11 @@ func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *s
 	e.HTTPErrorHandler = handlers.ErrorHandler(log)
 	s := &Server{cfg: cfg, log: log, echo: e, hub: hub, spec: spec}
 	s.routes(deps{st: st, topics: topics, who: who, hub: hub, limit: cfg.BodyLimit, spec: spec})
-	var h http.Handler = e
+	var h http.Handler = s.headAsGet(e, "/api/events")
 	if cfg.Middleware != nil {
 		h = cfg.Middleware(h)
 	}
+	h = writeDeadline(h, "/api/events", cfg.Security.WriteTimeout)
 	s.http = &http.Server{
 		Handler: h,
 		// No WriteTimeout: it would cut every event stream after a fixed

@@ -111,6 +111,8 @@ func TestAdminListener(t *testing.T) {
 		// An unknown name does not become a label of its own.
 		`pinion_snapshot_requests_total{status="404",topic="unknown"} 1`,
 		`pinion_store_update_duration_seconds_count 1`,
+		`pinion_commit_batch_size_count 1`,
+		`pinion_commit_duration_seconds_count 1`,
 		"pinion_streams_open 0",
 		"go_goroutines ",
 		"process_resident_memory_bytes ",

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -102,13 +103,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
 
+	if strings.TrimSpace(o.dataDir) == "" {
+		return errors.New("the data directory is empty: write -data ./data (or PINION_DATA=/var/lib/pinion)")
+	}
+	if err := checkDevAuth(o.addr, o.limits.forceDevAuth); err != nil {
+		return err
+	}
 	topics, err := topic.NewSetWith([]topic.Option{
 		topic.WithJSONLimits(o.limits.maxJSONDepth, o.limits.maxJSONMembers),
 	}, demo.Topics()...)
 	if err != nil {
 		return fmt.Errorf("demo topics: %w", err)
 	}
-	st, err := sqlite.Open(ctx, o.dataDir)
+	// Metrics exist only when the admin listener does: off by default,
+	// and then nothing is measured at all.
+	var m *metrics.Metrics
+	var storeOpts []sqlite.Option
+	if o.adminAddr != "" {
+		m = metrics.New()
+		storeOpts = append(storeOpts, sqlite.WithCommitObserver(m.Committed))
+	}
+	st, err := sqlite.Open(ctx, o.dataDir, storeOpts...)
 	if err != nil {
 		return err
 	}
@@ -118,7 +133,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}()
 
-	cfg := server.Config{Addr: o.addr, Heartbeat: o.heartbeat}
+	cfg := server.Config{Addr: o.addr, Heartbeat: o.heartbeat, Security: o.limits.security()}
 	if o.origins != "" {
 		for _, origin := range strings.Split(o.origins, ",") {
 			cfg.AllowedOrigins = append(cfg.AllowedOrigins, strings.TrimSpace(origin))
@@ -127,18 +142,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if !o.noApp {
 		cfg.Assets = web.Dist()
 	}
-	// Metrics exist only when the admin listener does: off by default,
-	// and then nothing is measured at all.
-	var (
-		m       *metrics.Metrics
-		backend store.Backend = st
-	)
-	if o.adminAddr != "" {
-		m = metrics.New()
+	var backend store.Backend = st
+	if m != nil {
 		backend = m.Store(st)
 		cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
 	}
-	srv, err := server.New(cfg, backend, topics, auth.Cookie{Secure: o.secure}, log)
+	keyFile := o.limits.sessionKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(o.dataDir, "session.key")
+	}
+	key, err := auth.LoadOrCreateKey(keyFile)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(cfg, backend, topics, auth.Cookie{Key: key, Secure: o.secure}, log)
 	if err != nil {
 		return err
 	}

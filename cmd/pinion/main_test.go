@@ -306,3 +306,24 @@ func TestParseRefusesMisspeltValues(t *testing.T) {
 		t.Errorf("PINION_SECURE_COOKIES=1: secure=%v err=%v, want on", o.secure, err)
 	}
 }
+
+// Configurations that cannot work are refused at start, saying what to
+// write instead.
+func TestRunRefusesUnworkableConfigurations(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-data", ""}, "write -data ./data"},
+		{[]string{"-addr", "0.0.0.0:0", "-data", dir}, "-force-dev-auth"},
+		{[]string{"-addr", "127.0.0.1:0", "-data", dir, "-cors-origins", "*"}, "list the origins"},
+		{[]string{"-addr", "127.0.0.1:0", "-data", dir, "-cors-origins", "http://localhost:5173/"}, `write "http://localhost:5173"`},
+		{[]string{"-addr", "127.0.0.1:0", "-data", dir, "-trusted-proxies", "10.0.0.0/99"}, "CIDR"},
+	} {
+		err := run(context.Background(), c.args, func(string) string { return "" }, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want an error saying %q", c.args, err, c.want)
+		}
+	}
+}

@@ -119,6 +119,9 @@ type Store struct {
 	head *store.Head // this process's view of the head, for Wait
 
 	commits atomic.Int64 // transactions committed by the committer, for tests
+	// observe, when set, is told of each commit: how many writes it made
+	// durable and how long the transaction took, fsync included.
+	observe func(writes int, took time.Duration)
 
 	mu     sync.RWMutex // guards closed; read-held around sends on queue
 	closed bool
@@ -166,6 +169,13 @@ type Option func(*Store)
 // that tests can move the clock, backwards included.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
+}
+
+// WithCommitObserver has the store report each commit (batch size and
+// duration) to fn, which runs on the committer and must be quick: it is
+// how metrics see group commit without the store importing them.
+func WithCommitObserver(fn func(writes int, took time.Duration)) Option {
+	return func(s *Store) { s.observe = fn }
 }
 
 // Open opens the store kept in dir, creating dir (mode 0700: documents may
@@ -491,7 +501,17 @@ func (s *Store) commitBatch(batch []*request) {
 			}
 		}
 	}
+	start := time.Now()
 	written := s.runBatch(ctx, batch, results, failAll)
+	if s.observe != nil && written != 0 {
+		n := 0
+		for i, req := range batch {
+			if results[i].err == nil && !req.probe {
+				n++
+			}
+		}
+		s.observe(n, time.Since(start))
+	}
 	if written != 0 {
 		// Only now that the changes are durable may anyone hear of them.
 		s.publish(written)

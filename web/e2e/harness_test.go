@@ -110,7 +110,7 @@ func (a *app) start() {
 		t.Fatalf("topics: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(server.Config{Addr: a.addr, Assets: web.Dist()}, st, topics, auth.Cookie{}, log)
+	srv, err := server.New(server.Config{Addr: a.addr, Assets: web.Dist()}, st, topics, auth.Cookie{Key: auth.NewKey()}, log)
 	if err != nil {
 		st.Close()
 		t.Fatalf("server: %v", err)

@@ -594,6 +594,7 @@ export interface components {
             headers: {
                 ETag: components["headers"]["ETag"];
                 "Cache-Control": components["headers"]["NoCache"];
+                Vary: components["headers"]["VaryCookie"];
                 "Set-Cookie": components["headers"]["SetCookie"];
                 [name: string]: unknown;
             };
@@ -644,7 +645,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The server failed to handle the request, for example because its store failed. */
+        /** @description The server failed to handle the request (a bug: a failing store answers 503). */
         InternalError: {
             headers: {
                 "Set-Cookie": components["headers"]["SetCookie"];
@@ -696,9 +697,10 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The server cannot serve this now: its store is unreachable, or it is shutting down. Retry, on another instance if there is one. */
+        /** @description The server cannot serve this now: its store cannot commit (unreachable, full, failing) or it is shutting down. Nothing changed. Retry after Retry-After, on another instance if there is one. */
         Unavailable: {
             headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
                 "Set-Cookie": components["headers"]["SetCookie"];
                 [name: string]: unknown;
             };
@@ -760,14 +762,16 @@ export interface components {
         ETag: string;
         /** @description Tells nginx not to buffer the stream. */
         NoBuffering: "no";
-        /** @description Caches must revalidate before reuse. */
-        NoCache: "no-cache";
+        /** @description Caches must revalidate before reuse; private as well when the answer sets a cookie. */
+        NoCache: "no-cache" | "private, no-cache";
         /** @description The answer is the caller's own: shared caches must not keep it, and every cache must revalidate. */
         PrivateNoCache: "private, no-cache";
         /** @description Seconds to wait before trying again. */
         RetryAfter: number;
         /** @description The development authenticator's session cookie (HttpOnly, SameSite=Lax), set on a browser's first request. */
         SetCookie: string;
+        /** @description Present when the answer sets a cookie. */
+        VaryCookie: "Cookie";
         /** @description The answer depends on who is asking. */
         VaryPrincipal: "Cookie, Authorization";
     };
@@ -820,6 +824,7 @@ export interface operations {
                 headers: {
                     ETag: components["headers"]["ETag"];
                     "Cache-Control": components["headers"]["NoCache"];
+                    Vary: components["headers"]["VaryCookie"];
                     "Set-Cookie": components["headers"]["SetCookie"];
                     [name: string]: unknown;
                 };
