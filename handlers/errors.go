@@ -106,8 +106,6 @@ func classify(err error) (p Problem, internal bool) {
 		return Problem{Status: http.StatusForbidden, Detail: "The caller may not use this topic."}, false
 	case errors.Is(err, stream.ErrTooManyStreams):
 		return Problem{Status: http.StatusTooManyRequests, Detail: "Too many event streams are open; use one stream per page (or per browser) for all topics."}, false
-	case errors.Is(err, stream.ErrShuttingDown):
-		return Problem{Status: http.StatusServiceUnavailable, Detail: "The server is shutting down; retry on another instance."}, false
 	case errors.As(err, &mb):
 		return Problem{Status: http.StatusRequestEntityTooLarge, Detail: "The body is larger than the limit of " + strconv.FormatInt(mb.Limit, 10) + " bytes."}, false
 	case errors.As(err, &he):

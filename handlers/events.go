@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"cmp"
+	"net"
 	"net/http"
 	"slices"
 
@@ -58,8 +59,22 @@ func Events(topics *topic.Set, hub Streamer, who auth.Authenticator) echo.Handle
 		}
 		return hub.Serve(c.Response(), c.Request(), stream.Subscription{
 			Principal: principal,
+			Address:   ClientAddress(c.Request()),
 			Keys:      keys,
 			Cursor:    cursor,
 		})
 	}
+}
+
+// ClientAddress is the client address that per-address limits count: for
+// now the connection's remote host, so behind a proxy every client shares
+// the proxy's address (keep -max-streams-per-address at 0 there). Trusted
+// proxy headers are issue 9's to interpret; this is the one function to
+// replace when they are.
+func ClientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

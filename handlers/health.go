@@ -25,7 +25,7 @@ func Healthz() echo.HandlerFunc {
 func Readyz(st Pinger) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := st.Ping(c.Request().Context()); err != nil {
-			return &apiError{status: http.StatusServiceUnavailable, detail: "The store cannot commit: it is unreachable, full or failing."}
+			return &apiError{status: http.StatusServiceUnavailable, detail: "Not ready: the store cannot commit (unreachable, full or failing), or the server is shutting down."}
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 	}

@@ -139,8 +139,14 @@ func Patch(topics *topic.Set, docs Writer, who auth.Authenticator, limit int64) 
 		if err != nil {
 			return err
 		}
+		// Everything that does not depend on the current document is done
+		// here, before the write lock; only the merge itself runs inside.
+		p, err := w.topic.PrepareMerge(patch)
+		if err != nil {
+			return err
+		}
 		return w.commit(c, docs, func(cur store.Document) ([]byte, error) {
-			return w.topic.Merge(document(w.topic, cur), patch)
+			return p.Apply(document(w.topic, cur))
 		})
 	}
 }
@@ -160,9 +166,16 @@ func Action(topics *topic.Set, docs Writer, who auth.Authenticator, limit int64)
 		if err != nil {
 			return err
 		}
+		// The input is bounded, decoded and validated here, before the
+		// write lock; only the action and the check of its result run
+		// inside.
+		cmd, err := w.topic.PrepareAction(name, input)
+		if err != nil {
+			return err
+		}
 		ctx := c.Request().Context()
 		return w.commit(c, docs, func(cur store.Document) ([]byte, error) {
-			return w.topic.Apply(ctx, name, document(w.topic, cur), input)
+			return cmd.Run(ctx, document(w.topic, cur))
 		})
 	}
 }

@@ -236,7 +236,10 @@ func TestStreamLimit(t *testing.T) {
 // TestSlowSubscriberIsDisconnected stalls one subscriber (it never reads,
 // with a tiny receive buffer) while a second one must get every change
 // before the next is written. If the slow one could hold up fan-out, the
-// fast one would stop receiving and the test would time out.
+// fast one would stop receiving and the test would time out. The slow one
+// goes either because its queue overflows (evicted) or because the kernel
+// gives up on a peer that acknowledges nothing for the peer timeout,
+// whichever comes first on a loaded machine.
 func TestSlowSubscriberIsDisconnected(t *testing.T) {
 	st := memory.Open()
 	h := start(t, st, server.Config{})
@@ -263,7 +266,7 @@ func TestSlowSubscriberIsDisconnected(t *testing.T) {
 	key := store.Key{Topic: "counter"}
 	source := strings.Repeat("s", 128) // bigger events fill buffers sooner
 	var last store.Document
-	for i := 0; h.srv.Stats().Evicted == 0; i++ {
+	for i := 0; h.srv.Stats().Evicted == 0 && h.srv.Stats().Streams == 2; i++ {
 		if i == 200_000 {
 			t.Fatal("the stalled subscriber was never disconnected")
 		}

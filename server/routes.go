@@ -21,6 +21,7 @@ type deps struct {
 	hub    *stream.Hub
 	limit  int64
 	spec   []byte
+	ready  handlers.Pinger // the store, and not shutting down
 }
 
 // route is one operation of the API: how it is documented and who serves
@@ -135,7 +136,7 @@ func api() []route {
 			Description: "Answers 200 when the store can serve requests and commit a write, 503 otherwise (a full disk, an I/O error, a database down); it recovers by itself.",
 			Responses:   []openapi.Response{{Status: http.StatusOK, Description: "The store is reachable.", Body: openapi.Status("ready")}},
 			Errors:      []int{http.StatusServiceUnavailable},
-		}, func(d deps) echo.HandlerFunc { return handlers.Readyz(d.st) }},
+		}, func(d deps) echo.HandlerFunc { return handlers.Readyz(d.ready) }},
 
 		{openapi.Operation{
 			Method: http.MethodGet, Path: openapi.Path, ID: "getOpenAPI", Tag: tagServer, Public: true,

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -33,14 +34,21 @@ type Config struct {
 	AllowedOrigins []string
 	// BodyLimit caps request bodies. Default 1 MiB.
 	BodyLimit int64
-	// Heartbeat, Retry, MaxStreams and MaxStreamsPerPrincipal tune event
-	// streams; see stream.Config.
+	// Heartbeat, Retry, StreamWriteTimeout and the MaxStreams limits tune
+	// event streams; see stream.Config (0 means its default, and no limit
+	// for the MaxStreams ones).
 	Heartbeat              time.Duration
 	Retry                  time.Duration
+	StreamWriteTimeout     time.Duration
 	MaxStreams             int
 	MaxStreamsPerPrincipal int
+	MaxStreamsPerAddress   int
+	// DrainDelay is how long /readyz fails before streams end and the
+	// listener closes on shutdown, so that a load balancer stops sending
+	// new requests first. Default 0.
+	DrainDelay time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may take to
-	// finish on shutdown. Default 10s.
+	// finish on shutdown, after DrainDelay. Default 10s.
 	ShutdownTimeout time.Duration
 	// Assets, when set, is served at / as a single-page app (index.html
 	// for unknown paths outside /api).
@@ -48,6 +56,8 @@ type Config struct {
 	// OpenAPI describes the API in the OpenAPI document the server
 	// generates from its topics and serves at openapi.Path.
 	OpenAPI openapi.Options
+	// StreamObserver, when set, is told what event streams do (metrics).
+	StreamObserver stream.Observer
 	// Middleware, when set, wraps the whole public handler, outside Echo
 	// (cmd/pinion uses it for metrics, so that server needs no metrics
 	// library).
@@ -74,6 +84,8 @@ type Server struct {
 	spec []byte // the OpenAPI document of this server's topics
 	http *http.Server
 	ln   net.Listener
+
+	stopping atomic.Bool // /readyz fails from the start of shutdown
 
 	routesOnce sync.Once
 	routeTable []*echo.Route // for 405s and HEAD; see routeMethods
@@ -110,19 +122,28 @@ func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *s
 	if err != nil {
 		return nil, fmt.Errorf("server: generating the OpenAPI document: %w", err)
 	}
-	hub := stream.New(st, stream.Config{
+	if cfg.DrainDelay < 0 {
+		return nil, fmt.Errorf("server: drain delay %v is negative", cfg.DrainDelay)
+	}
+	hub, err := stream.New(st, stream.Config{
 		Heartbeat:       cfg.Heartbeat,
 		Retry:           cfg.Retry,
+		WriteTimeout:    cfg.StreamWriteTimeout,
 		MaxStreams:      cfg.MaxStreams,
 		MaxPerPrincipal: cfg.MaxStreamsPerPrincipal,
+		MaxPerAddress:   cfg.MaxStreamsPerAddress,
 		Logger:          log,
+		Observer:        cfg.StreamObserver,
 	})
+	if err != nil {
+		return nil, err
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = handlers.ErrorHandler(log)
 	s := &Server{cfg: cfg, log: log, echo: e, hub: hub, spec: spec}
-	s.routes(deps{st: st, topics: topics, who: who, hub: hub, limit: cfg.BodyLimit, spec: spec})
+	s.routes(deps{st: st, topics: topics, who: who, hub: hub, limit: cfg.BodyLimit, spec: spec, ready: readiness{st: st, stopping: &s.stopping}})
 	var h http.Handler = s.headAsGet(e, "/api/events")
 	if cfg.Middleware != nil {
 		h = cfg.Middleware(h)
@@ -136,12 +157,22 @@ func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *s
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState: func(c net.Conn, state http.ConnState) {
+			if state == http.StateNew {
+				watchPeer(c, peerTimeout)
+			}
+		},
 	}
 	// Shutdown waits for connections to go idle, which an open stream never
-	// does: end the streams first.
+	// does: end the streams first (Run does; this covers a Shutdown called
+	// any other way).
 	s.http.RegisterOnShutdown(hub.Shutdown)
 	return s, nil
 }
+
+// peerTimeout is how long sent data may stay unacknowledged before the
+// kernel drops the connection: the stream write timeout's default.
+const peerTimeout = 10 * time.Second
 
 // Open listens on the configured address, so that bind errors surface
 // before Run and tests can learn the port of ":0".
@@ -196,6 +227,22 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("server: serve: %w", err)
 	case <-ctx.Done():
 	}
+	// Draining: /readyz fails first, so a load balancer stops sending;
+	// after DrainDelay streams end cleanly (their clients reconnect
+	// elsewhere and resume) and new stream requests are told to retry;
+	// then the listener closes and in-flight requests finish.
+	s.stopping.Store(true)
+	s.log.Info("pinion draining", "delay", s.cfg.DrainDelay)
+	if s.cfg.DrainDelay > 0 {
+		t := time.NewTimer(s.cfg.DrainDelay)
+		select {
+		case <-t.C:
+		case err := <-serveErr:
+			t.Stop()
+			return fmt.Errorf("server: serve: %w", err)
+		}
+	}
+	s.hub.Shutdown()
 	// A fresh context: ctx is already done, and the in-flight requests
 	// deserve their full allowance.
 	shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
@@ -209,4 +256,20 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("pinion stopped")
 	return nil
+}
+
+// readiness is what /readyz checks: the store answers and the server is
+// not shutting down.
+type readiness struct {
+	st       Store
+	stopping *atomic.Bool
+}
+
+var errStopping = errors.New("server: shutting down")
+
+func (r readiness) Ping(ctx context.Context) error {
+	if r.stopping.Load() {
+		return errStopping
+	}
+	return r.st.Ping(ctx)
 }

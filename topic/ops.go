@@ -39,7 +39,29 @@ func (t *Topic) Replace(body []byte) ([]byte, error) {
 // would replace the whole document); the merged document is then checked
 // like a replacement, so error pointers point into it. A nil current
 // stands for the default document.
+//
+// It is PrepareMerge followed by the patch's Apply.
 func (t *Topic) Merge(current, patch []byte) ([]byte, error) {
+	p, err := t.PrepareMerge(patch)
+	if err != nil {
+		return nil, err
+	}
+	return p.Apply(current)
+}
+
+// Patch is a merge patch checked on its own, ready to be applied to the
+// current document. Make one with PrepareMerge.
+type Patch struct {
+	t     *Topic
+	s     *Set
+	patch []byte
+}
+
+// PrepareMerge does the part of Merge that does not depend on the current
+// document: the patch's size and nesting bounds, its syntax, and that it
+// is an object. A write handler calls it before it takes the store's write
+// lock, so that only Apply runs inside.
+func (t *Topic) PrepareMerge(patch []byte) (*Patch, error) {
 	s, err := t.registered()
 	if err != nil {
 		return nil, err
@@ -52,16 +74,23 @@ func (t *Topic) Merge(current, patch []byte) ([]byte, error) {
 			Rule: "type", Param: "object", Message: "a merge patch must be a JSON object",
 		}}}
 	}
+	return &Patch{t: t, s: s, patch: patch}, nil
+}
+
+// Apply merges the patch into current (nil: the default document) and
+// checks the result like a replacement.
+func (p *Patch) Apply(current []byte) ([]byte, error) {
+	t := p.t
 	if current == nil {
 		current = t.defaultJSON
 	}
 	// Linear in the sizes of current and patch, so that no patch can hold
 	// the write lock for long.
-	merged, err := jsonbound.MergePatch(current, patch)
+	merged, err := jsonbound.MergePatch(current, p.patch)
 	if err != nil {
 		return nil, fmt.Errorf("topic %q: merging a patch into the current document: %w", t.name, err)
 	}
-	doc, err := s.decode(merged, t.typ, t.newDoc, "the document")
+	doc, err := p.s.decode(merged, t.typ, t.newDoc, "the document")
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +107,31 @@ func (t *Topic) Merge(current, patch []byte) ([]byte, error) {
 // returned to refuse the command; or with a *ValidationError (pointers into
 // the document) when the changed document does not validate. Any other
 // error from the action is returned wrapped, as an internal error.
+//
+// It is PrepareAction followed by the command's Run.
 func (t *Topic) Apply(ctx context.Context, action string, current, input []byte) ([]byte, error) {
+	cmd, err := t.PrepareAction(action, input)
+	if err != nil {
+		return nil, err
+	}
+	return cmd.Run(ctx, current)
+}
+
+// Command is an action with its input decoded and validated, ready to run
+// on the current document. Make one with PrepareAction.
+type Command struct {
+	t    *Topic
+	s    *Set
+	name string
+	a    erasedAction
+	in   any
+}
+
+// PrepareAction does the part of Apply that does not depend on the current
+// document: it finds the action, and bounds, decodes and validates its
+// input. A write handler calls it before it takes the store's write lock,
+// so that only Run runs inside.
+func (t *Topic) PrepareAction(action string, input []byte) (*Command, error) {
 	s, err := t.registered()
 	if err != nil {
 		return nil, err
@@ -94,6 +147,15 @@ func (t *Topic) Apply(ctx context.Context, action string, current, input []byte)
 	if err != nil {
 		return nil, err
 	}
+	return &Command{t: t, s: s, name: action, a: a, in: in}, nil
+}
+
+// Run applies the command to current (nil: the default document) and
+// checks the changed document. It may run more than once (each time on a
+// fresh copy of the document), but the action receives the same decoded
+// input each time.
+func (c *Command) Run(ctx context.Context, current []byte) ([]byte, error) {
+	t := c.t
 	if current == nil {
 		current = t.defaultJSON
 	}
@@ -104,13 +166,13 @@ func (t *Topic) Apply(ctx context.Context, action string, current, input []byte)
 	if err := json.Unmarshal(current, doc); err != nil {
 		return nil, fmt.Errorf("topic %q: decoding the current document: %w", t.name, err)
 	}
-	if err := a.run(ctx, doc, in); err != nil {
+	if err := c.a.run(ctx, doc, c.in); err != nil {
 		if verr, ok := errors.AsType[*ValidationError](err); ok {
 			return nil, verr
 		}
-		return nil, fmt.Errorf("topic %q: action %q: %w", t.name, action, err)
+		return nil, fmt.Errorf("topic %q: action %q: %w", t.name, c.name, err)
 	}
-	problems, err := s.validateValue(doc, t.typ)
+	problems, err := c.s.validateValue(doc, t.typ)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/pinionkit/pinion/openapi"
 	"github.com/pinionkit/pinion/server"
 	"github.com/pinionkit/pinion/store"
+	"github.com/pinionkit/pinion/store/cache"
 	"github.com/pinionkit/pinion/store/sqlite"
 	"github.com/pinionkit/pinion/topic"
 	"github.com/pinionkit/pinion/web"
@@ -48,6 +49,11 @@ type options struct {
 	noApp     bool
 	limits    limits
 	adminAddr string
+
+	maxStreams, maxPerPrincipal, maxPerAddress int
+	drainDelay                                 time.Duration
+	// cacheBytes bounds the snapshot cache (store/cache); 0 turns it off.
+	cacheBytes int64
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -73,6 +79,12 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	ef.Bool(&o.secure, "secure-cookies", "PINION_SECURE_COOKIES", false, "mark the session cookie Secure, for HTTPS")
 	fs.BoolVar(&o.noApp, "no-app", false, "do not serve the demo app at /")
 	o.limits.bind(ef)
+	ef.Int(&o.maxStreams, "max-streams", "PINION_MAX_STREAMS", defaultMaxStreams(), "open event streams in this process, 0 = no limit; default: the open-file limit minus headroom")
+	ef.Int(&o.maxPerPrincipal, "max-streams-per-principal", "PINION_MAX_STREAMS_PER_PRINCIPAL", 64, "open event streams per principal, 0 = no limit")
+	ef.Int(&o.maxPerAddress, "max-streams-per-address", "PINION_MAX_STREAMS_PER_ADDRESS", 0, "open event streams per client address, 0 = no limit (behind a proxy all clients share its address)")
+	ef.Duration(&o.drainDelay, "drain-delay", "PINION_DRAIN_DELAY", 0, "on shutdown, how long /readyz fails before streams end and the listener closes")
+	ef.Int64(&o.cacheBytes, "cache-bytes", "PINION_CACHE_BYTES", 64<<20,
+		"memory for the snapshot cache of current revisions and hot documents; 0 = off")
 	fs.StringVar(&o.adminAddr, "admin-addr", env("PINION_ADMIN_ADDR", ""), "admin listen address for /metrics and /debug/pprof; empty: off (env PINION_ADMIN_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -127,13 +139,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	// Snapshot reads are served from memory when nothing changed; the
+	// cache follows the store's change feed, and the event stream reads
+	// the feed through it, so it is updated before an invalidation goes
+	// out.
+	cached, err := cache.New(ctx, st, o.cacheBytes)
+	if err != nil {
+		st.Close()
+		return err
+	}
 	defer func() {
-		if err := st.Close(); err != nil {
+		if err := cached.Close(); err != nil {
 			log.Error("closing store", "err", err)
 		}
 	}()
 
-	cfg := server.Config{Addr: o.addr, Heartbeat: o.heartbeat, Security: o.limits.security()}
+	cfg := server.Config{
+		Addr:                   o.addr,
+		Heartbeat:              o.heartbeat,
+		Security:               o.limits.security(),
+		MaxStreams:             o.maxStreams,
+		MaxStreamsPerPrincipal: o.maxPerPrincipal,
+		MaxStreamsPerAddress:   o.maxPerAddress,
+		DrainDelay:             o.drainDelay,
+	}
 	if o.origins != "" {
 		for _, origin := range strings.Split(o.origins, ",") {
 			cfg.AllowedOrigins = append(cfg.AllowedOrigins, strings.TrimSpace(origin))
@@ -142,9 +171,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if !o.noApp {
 		cfg.Assets = web.Dist()
 	}
-	var backend store.Backend = st
+	var backend store.Backend = cached
 	if m != nil {
-		backend = m.Store(st)
+		backend = m.Store(cached)
+		cfg.StreamObserver = m
 		cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
 	}
 	keyFile := o.limits.sessionKeyFile
@@ -163,6 +193,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log.Info("store open", "dir", o.dataDir, "epoch", st.Info().Epoch)
+	log.Info("event stream limits", "max_streams", o.maxStreams, "per_principal", o.maxPerPrincipal, "per_address", o.maxPerAddress)
 	if m != nil {
 		m.WatchStreams(func() int { return srv.Stats().Streams })
 		admin, err := metrics.Listen(o.adminAddr, m.Handler(), log)
@@ -200,4 +231,24 @@ func writeOpenAPI(args []string, stdout io.Writer) error {
 	}
 	_, err = stdout.Write(doc)
 	return err
+}
+
+// defaultMaxStreams is the open-file limit (which the Go runtime has
+// already raised to its hard limit) minus headroom for the listener, the
+// store's files and requests that are not streams: every stream holds one
+// descriptor, and a process out of descriptors fails its writes too.
+func defaultMaxStreams() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur == 0 {
+		return 900
+	}
+	n := lim.Cur
+	if n > 1<<30 {
+		n = 1 << 30
+	}
+	headroom := uint64(100)
+	if n < 400 {
+		headroom = n / 4
+	}
+	return int(n - headroom)
 }

@@ -1,0 +1,142 @@
+package stream
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pinionkit/pinion/store"
+)
+
+// sink is where a stream's bytes go: an http.ResponseWriter through
+// http.ResponseController in production, a buffer in unit tests.
+type sink interface {
+	WriteHeader(status int)
+	Write(p []byte) (int, error)
+	Flush() error
+	SetWriteDeadline(t time.Time) error
+}
+
+type response struct {
+	http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func newResponse(w http.ResponseWriter) sink {
+	return &response{ResponseWriter: w, rc: http.NewResponseController(w)}
+}
+
+func (r *response) Flush() error                       { return r.rc.Flush() }
+func (r *response) SetWriteDeadline(t time.Time) error { return r.rc.SetWriteDeadline(t) }
+
+// conn is one open stream as the hub sees it: what it is subscribed to,
+// and its queue of live invalidations. Only the stream's own loop writes
+// to out; other goroutines only move its write deadline (which net.Conn
+// allows), under mu.
+type conn struct {
+	principal string
+	address   string
+	keys      []store.Key
+	out       sink
+	wake      chan struct{} // one slot: "look at the queue"
+
+	mu       sync.Mutex
+	queue    []*event
+	behind   bool      // the queue overflowed: the stream ends
+	finished bool      // the handler returned: out must not be touched
+	cutAt    time.Time // if set, no write may have a later deadline
+}
+
+func newConn(principal, address string, keys []store.Key, out sink) *conn {
+	return &conn{principal: principal, address: address, keys: keys, out: out, wake: make(chan struct{}, 1)}
+}
+
+// offer queues ev, unless the queue holds max events already: then the
+// stream is marked behind and offer returns false (the caller cuts it).
+func (c *conn) offer(ev *event, max int) bool {
+	c.mu.Lock()
+	if c.behind || c.finished {
+		c.mu.Unlock()
+		return true
+	}
+	if len(c.queue) >= max {
+		c.behind = true
+		c.queue = nil
+		c.mu.Unlock()
+		c.signal()
+		return false
+	}
+	c.queue = append(c.queue, ev)
+	c.mu.Unlock()
+	c.signal()
+	return true
+}
+
+func (c *conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the queued events, leaving spare (emptied) as the new
+// queue so that a busy stream does not allocate, and whether the stream
+// fell behind.
+func (c *conn) take(spare []*event) ([]*event, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := c.queue
+	c.queue = spare[:0]
+	return q, c.behind
+}
+
+// cut makes every write of the stream end by at: a write blocked now is
+// released then, and later writes get no later deadline. Eviction cuts at
+// once; a drain cuts after drainWrite. Holding mu while the deadline is
+// set orders cut against arm: whichever comes second wins with the
+// earlier deadline, so a concurrent write cannot push an eviction back.
+func (c *conn) cut(at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.finished {
+		return
+	}
+	if c.cutAt.IsZero() || at.Before(c.cutAt) {
+		c.cutAt = at
+	}
+	_ = c.out.SetWriteDeadline(c.cutAt)
+	c.signal()
+}
+
+// arm sets the deadline of the next write: now plus timeout, or the cut.
+// It reports false when the stream fell behind and must end instead.
+func (c *conn) arm(now time.Time, timeout time.Duration) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.behind {
+		return false
+	}
+	dl := now.Add(timeout)
+	if !c.cutAt.IsZero() && c.cutAt.Before(dl) {
+		dl = c.cutAt
+	}
+	_ = c.out.SetWriteDeadline(dl)
+	return true
+}
+
+// finish marks the response as done: after it, cut must not touch the
+// connection, which net/http may reuse for another request. The deadline
+// left in place bounds net/http's own last write (the end of the chunked
+// body).
+// It reports whether the stream ended because it fell behind.
+func (c *conn) finish(timeout time.Duration) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.finished = true
+	dl := time.Now().Add(timeout)
+	if !c.cutAt.IsZero() && c.cutAt.Before(dl) {
+		dl = c.cutAt
+	}
+	_ = c.out.SetWriteDeadline(dl)
+	return c.behind
+}
