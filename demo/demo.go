@@ -12,11 +12,10 @@ import (
 	"github.com/pinionkit/pinion/topic"
 )
 
-// Topics returns fresh definitions of the demo topics, ready for
-// topic.NewSet. Each call returns new topics, because a topic belongs to
-// the one Set it is registered in.
-func Topics() []*topic.Topic {
-	return []*topic.Topic{
+// Topics returns the definitions of the demo topics, ready for
+// topic.NewSet.
+func Topics() []*topic.Definition {
+	return []*topic.Definition{
 		topic.Define("app-settings", topic.Spec[AppSettings]{
 			Description: "Settings of the application, shared by everyone.",
 			Scope:       topic.Shared,

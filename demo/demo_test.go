@@ -15,7 +15,7 @@ import (
 // lookup registers fresh demo topics and returns the one named name.
 func lookup(t *testing.T, name string) *topic.Topic {
 	t.Helper()
-	set, err := topic.NewSet(demo.Topics()...)
+	set, err := topic.NewSet(demo.Topics())
 	if err != nil {
 		t.Fatalf("NewSet: %v", err)
 	}
@@ -38,7 +38,7 @@ func wantValidation(t *testing.T, err error, want ...topic.FieldError) {
 }
 
 func TestTopics(t *testing.T) {
-	set, err := topic.NewSet(demo.Topics()...)
+	set, err := topic.NewSet(demo.Topics())
 	if err != nil {
 		t.Fatalf("NewSet: %v", err)
 	}

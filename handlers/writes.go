@@ -52,15 +52,17 @@ func prepare(c echo.Context, topics *topic.Set, who auth.Authenticator) (write, 
 	return w, nil
 }
 
-// commit runs the write: next computes the new document from the current
-// one inside the store's transaction, after the precondition held.
-func (w write) commit(c echo.Context, docs Writer, next func(cur store.Document) ([]byte, error)) error {
-	doc, err := docs.Update(c.Request().Context(), w.key, w.sourceID, func(cur store.Document) ([]byte, error) {
+// commit runs the write. Its body was checked and decoded before (by
+// topic's Prepare*); inside the store's transaction only the precondition
+// and change.Apply, the read-modify-write against the current document, run.
+func (w write) commit(c echo.Context, docs Writer, change topic.Write) error {
+	ctx := c.Request().Context()
+	doc, err := docs.Update(ctx, w.key, w.sourceID, func(cur store.Document) ([]byte, error) {
 		if !w.ifMatch.matches(cur.Revision) {
 			return nil, &apiError{status: http.StatusPreconditionFailed, current: &cur.Revision,
 				detail: "If-Match does not name the current revision " + cur.Revision.String() + "; nothing was changed."}
 		}
-		return next(cur)
+		return change.Apply(ctx, document(w.topic, cur))
 	})
 	if err != nil {
 		return err
@@ -119,11 +121,11 @@ func Replace(topics *topic.Set, docs Writer, who auth.Authenticator, limit int64
 		if err != nil {
 			return err
 		}
-		data, err := w.topic.Replace(body)
+		change, err := w.topic.PrepareReplace(body)
 		if err != nil {
 			return err
 		}
-		return w.commit(c, docs, func(store.Document) ([]byte, error) { return data, nil })
+		return w.commit(c, docs, change)
 	}
 }
 
@@ -139,15 +141,11 @@ func Patch(topics *topic.Set, docs Writer, who auth.Authenticator, limit int64) 
 		if err != nil {
 			return err
 		}
-		// Everything that does not depend on the current document is done
-		// here, before the write lock; only the merge itself runs inside.
-		p, err := w.topic.PrepareMerge(patch)
+		change, err := w.topic.PreparePatch(patch)
 		if err != nil {
 			return err
 		}
-		return w.commit(c, docs, func(cur store.Document) ([]byte, error) {
-			return p.Apply(document(w.topic, cur))
-		})
+		return w.commit(c, docs, change)
 	}
 }
 
@@ -166,17 +164,11 @@ func Action(topics *topic.Set, docs Writer, who auth.Authenticator, limit int64)
 		if err != nil {
 			return err
 		}
-		// The input is bounded, decoded and validated here, before the
-		// write lock; only the action and the check of its result run
-		// inside.
-		cmd, err := w.topic.PrepareAction(name, input)
+		change, err := w.topic.PrepareAction(name, input)
 		if err != nil {
 			return err
 		}
-		ctx := c.Request().Context()
-		return w.commit(c, docs, func(cur store.Document) ([]byte, error) {
-			return cmd.Run(ctx, document(w.topic, cur))
-		})
+		return w.commit(c, docs, change)
 	}
 }
 
@@ -188,7 +180,7 @@ func Reset(topics *topic.Set, docs Writer, who auth.Authenticator) echo.HandlerF
 		if err != nil {
 			return err
 		}
-		return w.commit(c, docs, func(store.Document) ([]byte, error) { return w.topic.Default(), nil })
+		return w.commit(c, docs, w.topic.PrepareReset())
 	}
 }
 

@@ -21,7 +21,7 @@ const committedPath = "../openapi.yaml"
 // demoSet registers fresh demo topics: a topic belongs to one Set.
 func demoSet(t *testing.T) *topic.Set {
 	t.Helper()
-	set, err := topic.NewSet(demo.Topics()...)
+	set, err := topic.NewSet(demo.Topics())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,11 +140,11 @@ func TestSharedTypesAndNamesStayUnique(t *testing.T) {
 	}
 	// Two topic names that differ only in punctuation map to the same
 	// identifiers; a topic named like a shared schema must not take it.
-	set, err := topic.NewSet(
+	set, err := topic.NewSet([]*topic.Definition{
 		topic.Define("app-settings", topic.Spec[Doc]{}),
 		topic.Define("app.settings", topic.Spec[Doc]{}),
 		topic.Define("problem", topic.Spec[Doc]{}),
-	)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,14 +58,15 @@ const richBase = `{"name":"ab","email":"","kind":"c d","level":200,"ratio":0.5,"
 
 func richTopic(t *testing.T) (*topic.Topic, *openapi3.T) {
 	t.Helper()
-	rich := topic.Define("rich", topic.Spec[Rich]{
+	def := topic.Define("rich", topic.Spec[Rich]{
 		Default: Rich{Name: "a", Kind: "a", Ratio: 0.5, Must: new(int), Tags: []string{"ab"},
 			Nested: Inner{Code: "abc"}, When: time.Date(2025, 1, 31, 0, 0, 0, 0, time.UTC), Flag: true, Cross: "x"},
 	})
-	set, err := topic.NewSet(rich)
+	set, err := topic.NewSet([]*topic.Definition{def})
 	if err != nil {
 		t.Fatal(err)
 	}
+	rich, _ := set.Lookup("rich")
 	return rich, load(t, generate(t, set))
 }
 

@@ -41,7 +41,7 @@ func Example() {
 		Default: Cart{Items: []Item{}},
 		Actions: map[string]topic.Action[Cart]{"add-item": topic.NewAction(addItem)},
 	})
-	topics, err := topic.NewSet(cart) // checks names, tags and the default
+	topics, err := topic.NewSet([]*topic.Definition{cart}) // checks names, tags and the default
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -42,7 +42,7 @@ type fuzzServer struct {
 
 func startFuzz(f *testing.F) *fuzzServer {
 	f.Helper()
-	topics, err := topic.NewSet(demo.Topics()...)
+	topics, err := topic.NewSet(demo.Topics())
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func testTopics(t testing.TB) *topic.Set {
 			}),
 		},
 	})
-	set, err := topic.NewSet(append(demo.Topics(), counter)...)
+	set, err := topic.NewSet(append(demo.Topics(), counter))
 	if err != nil {
 		t.Fatalf("topics: %v", err)
 	}

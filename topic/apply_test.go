@@ -3,6 +3,7 @@ package topic_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/pinionkit/pinion/topic"
@@ -172,5 +173,55 @@ func TestValidationErrorMessage(t *testing.T) {
 	}}
 	if got, want := err.Error(), "2 fields are invalid"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+// Everything that does not depend on the current document happens when a
+// write is prepared, outside the store's lock: a bad body never reaches
+// Apply, and Apply only does the read-modify-write.
+func TestPrepareChecksBeforeApply(t *testing.T) {
+	tp := settingsTopic(t)
+	if _, err := tp.PrepareReplace([]byte(`{"theme": "neon"}`)); err == nil {
+		t.Error("PrepareReplace accepted an invalid document")
+	}
+	if _, err := tp.PreparePatch([]byte(`[1]`)); err == nil {
+		t.Error("PreparePatch accepted a patch that is not an object")
+	}
+	if _, err := tp.PreparePatch([]byte(`{"theme": `)); err == nil {
+		t.Error("PreparePatch accepted malformed JSON")
+	}
+	if _, err := tp.PrepareAction("add", []byte(`{"sku": "a", "qty": 0}`)); err == nil {
+		t.Error("PrepareAction accepted an invalid input")
+	}
+	if _, err := tp.PrepareAction("nope", []byte(`{}`)); !errors.Is(err, topic.ErrUnknownAction) {
+		t.Errorf("PrepareAction(nope) = %v, want ErrUnknownAction", err)
+	}
+
+	// One prepared write applies to whatever the current document is then.
+	w, err := tp.PrepareAction("add", []byte(`{"sku": "a", "qty": 2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	first, err := w.Apply(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := w.Apply(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(second), `"qty":4`) {
+		t.Errorf("applying twice = %s, want qty 4", second)
+	}
+	p, err := tp.PreparePatch([]byte(`{"fontSize": 99}`))
+	if err != nil {
+		t.Fatalf("PreparePatch: %v", err) // the merged document is what is validated
+	}
+	if _, err := p.Apply(ctx, nil); err == nil {
+		t.Error("Apply accepted a merged document that is invalid")
+	}
+	if got, err := tp.PrepareReset().Apply(ctx, second); err != nil || string(got) != string(tp.Default()) {
+		t.Errorf("reset = %s, %v", got, err)
 	}
 }

@@ -35,7 +35,7 @@ var errBroken = errors.New("broken")
 
 type ctxKey struct{}
 
-func defineSettings() *topic.Topic {
+func defineSettings() *topic.Definition {
 	return topic.Define("settings", topic.Spec[Settings]{
 		Description: "Test settings.",
 		Default:     Settings{Theme: "system", FontSize: 14},
@@ -76,22 +76,34 @@ func defineSettings() *topic.Topic {
 	})
 }
 
-// mustRegister registers topics in a new Set and fails the test if that
+// mustRegister compiles defs into a new Set and fails the test if that
 // does not work.
-func mustRegister(t *testing.T, topics ...*topic.Topic) *topic.Set {
+func mustRegister(t *testing.T, defs ...*topic.Definition) *topic.Set {
 	t.Helper()
-	set, err := topic.NewSet(topics...)
+	set, err := topic.NewSet(defs)
 	if err != nil {
 		t.Fatalf("NewSet: %v", err)
 	}
 	return set
 }
 
+// mustTopic compiles def alone, with opts, and returns its compiled topic.
+func mustTopic(t *testing.T, def *topic.Definition, opts ...topic.Option) *topic.Topic {
+	t.Helper()
+	set, err := topic.NewSet([]*topic.Definition{def}, opts...)
+	if err != nil {
+		t.Fatalf("NewSet: %v", err)
+	}
+	tp, ok := set.Lookup(def.Name())
+	if !ok {
+		t.Fatalf("Lookup(%q) found nothing", def.Name())
+	}
+	return tp
+}
+
 func settingsTopic(t *testing.T) *topic.Topic {
 	t.Helper()
-	tp := defineSettings()
-	mustRegister(t, tp)
-	return tp
+	return mustTopic(t, defineSettings())
 }
 
 // wantValidation fails the test unless err is a *ValidationError with

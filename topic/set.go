@@ -81,7 +81,7 @@ func (s *Set) checkBody(body []byte) error {
 
 // registerValidation turns the validator's panic on a reserved tag name
 // ("dive", "omitempty", a name with a comma, ...) into an error, so that
-// NewSetWith can report it along with every other problem.
+// NewSet can report it along with every other problem.
 func registerValidation(v *validator.Validate, tag string, fn validator.Func) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -91,20 +91,15 @@ func registerValidation(v *validator.Validate, tag string, fn validator.Func) (e
 	return v.RegisterValidation(tag, fn)
 }
 
-// NewSet registers topics without custom rules; see [NewSetWith].
-func NewSet(topics ...*Topic) (*Set, error) {
-	return NewSetWith(nil, topics...)
-}
-
-// NewSetWith checks the whole registration and returns every problem it
+// NewSet compiles defs into a registry. It checks the whole registration and returns every problem it
 // finds, joined: topic and action names that do not match the protocol's
 // patterns, duplicate topic names, document and input types that are not
 // structs, validate tags the validator does not understand, and a default
-// document that does not pass validation. On success every topic is bound
-// to the returned Set; a topic cannot be registered in two Sets.
-func NewSetWith(opts []Option, topics ...*Topic) (*Set, error) {
+// document that does not pass validation. The definitions are not changed:
+// they can be compiled into other sets too.
+func NewSet(defs []*Definition, opts ...Option) (*Set, error) {
 	s := &Set{
-		byName:   make(map[string]*Topic, len(topics)),
+		byName:   make(map[string]*Topic, len(defs)),
 		validate: newValidator(),
 		messages: make(map[string]string),
 		limits:   jsonbound.Defaults,
@@ -115,7 +110,7 @@ func NewSetWith(opts []Option, topics ...*Topic) (*Set, error) {
 			problems = append(problems, err)
 		}
 	}
-	for i, t := range topics {
+	for i, t := range defs {
 		if t == nil {
 			problems = append(problems, fmt.Errorf("topic #%d is nil", i+1))
 			continue
@@ -127,30 +122,25 @@ func NewSetWith(opts []Option, topics ...*Topic) (*Set, error) {
 		for _, err := range s.check(t) {
 			problems = append(problems, fmt.Errorf("topic %q: %w", t.name, err))
 		}
-		s.byName[t.name] = t
-		s.topics = append(s.topics, t)
+		ct := &Topic{Definition: t, set: s}
+		s.byName[t.name] = ct
+		s.topics = append(s.topics, ct)
 	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
 	slices.SortFunc(s.topics, func(a, b *Topic) int { return cmp.Compare(a.name, b.name) })
-	for _, t := range s.topics {
-		t.set = s
-	}
 	return s, nil
 }
 
 // check returns every problem of one topic.
-func (s *Set) check(t *Topic) []error {
+func (s *Set) check(t *Definition) []error {
 	problems := slices.Clone(t.problems)
 	if !protocol.ValidTopicName(t.name) {
 		problems = append(problems, fmt.Errorf("the name does not match %s", protocol.TopicPattern))
 	}
 	if t.scope != Shared && t.scope != PerPrincipal {
 		problems = append(problems, fmt.Errorf("unknown scope %d", int(t.scope)))
-	}
-	if t.set != nil {
-		problems = append(problems, errors.New("the topic is already registered in another set"))
 	}
 	for _, a := range t.infos {
 		if !protocol.ValidActionName(a.Name) {

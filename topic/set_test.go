@@ -16,8 +16,8 @@ func TestNewSet(t *testing.T) {
 	other := topic.Define("a.other:1", topic.Spec[Item]{Scope: topic.PerPrincipal, Default: Item{SKU: "x", Qty: 1}})
 	set := mustRegister(t, settings, other)
 
-	if got, ok := set.Lookup("settings"); !ok || got != settings {
-		t.Errorf("Lookup(settings) = %p, %v; want %p, true", got, ok, settings)
+	if got, ok := set.Lookup("settings"); !ok || got.Definition != settings {
+		t.Errorf("Lookup(settings) = %v, %v; want the settings definition", got, ok)
 	}
 	if _, ok := set.Lookup("nope"); ok {
 		t.Error("Lookup(nope) found a topic")
@@ -72,84 +72,80 @@ type BadParam struct {
 }
 
 func TestNewSetProblems(t *testing.T) {
-	valid := func(name string) *topic.Topic {
+	valid := func(name string) *topic.Definition {
 		return topic.Define(name, topic.Spec[Item]{Default: Item{SKU: "a", Qty: 1}})
 	}
-	registered := valid("taken")
-	mustRegister(t, registered)
-
 	tests := []struct {
 		name   string
 		opts   []topic.Option
-		topics []*topic.Topic
+		topics []*topic.Definition
 		want   string // a regular expression
 	}{
-		{name: "uppercase topic name", topics: []*topic.Topic{valid("Cart")}, want: `topic "Cart": the name does not match`},
-		{name: "empty topic name", topics: []*topic.Topic{valid("")}, want: `topic "": the name does not match`},
-		{name: "topic name with a slash", topics: []*topic.Topic{valid("a/b")}, want: `topic "a/b": the name does not match`},
-		{name: "topic name too long", topics: []*topic.Topic{valid(strings.Repeat("a", 129))}, want: `the name does not match`},
-		{name: "duplicate topic", topics: []*topic.Topic{valid("cart"), valid("cart")}, want: `topic "cart" is defined more than once`},
-		{name: "nil topic", topics: []*topic.Topic{nil}, want: `topic #1 is nil`},
-		{name: "topic of another set", topics: []*topic.Topic{registered}, want: `topic "taken": the topic is already registered in another set`},
+		{name: "uppercase topic name", topics: []*topic.Definition{valid("Cart")}, want: `topic "Cart": the name does not match`},
+		{name: "empty topic name", topics: []*topic.Definition{valid("")}, want: `topic "": the name does not match`},
+		{name: "topic name with a slash", topics: []*topic.Definition{valid("a/b")}, want: `topic "a/b": the name does not match`},
+		{name: "topic name too long", topics: []*topic.Definition{valid(strings.Repeat("a", 129))}, want: `the name does not match`},
+		{name: "duplicate topic", topics: []*topic.Definition{valid("cart"), valid("cart")}, want: `topic "cart" is defined more than once`},
+		{name: "nil topic", topics: []*topic.Definition{nil}, want: `topic #1 is nil`},
 		{
 			name:   "non-struct document",
-			topics: []*topic.Topic{topic.Define("n", topic.Spec[int]{Default: 3})},
+			topics: []*topic.Definition{topic.Define("n", topic.Spec[int]{Default: 3})},
 			want:   `topic "n": the document type int is not a struct type`,
 		},
 		{
 			name:   "pointer document",
-			topics: []*topic.Topic{topic.Define("p", topic.Spec[*Item]{})},
+			topics: []*topic.Definition{topic.Define("p", topic.Spec[*Item]{})},
 			want:   `topic "p": the document type \*topic_test.Item is not a struct type`,
 		},
 		{
 			name:   "invalid default",
-			topics: []*topic.Topic{topic.Define("d", topic.Spec[Item]{Default: Item{Qty: 100}})},
+			topics: []*topic.Definition{topic.Define("d", topic.Spec[Item]{Default: Item{Qty: 100}})},
 			want:   `topic "d": the default document is invalid: 2 fields are invalid: qty must be at most 99 \(at /qty\); sku is required \(at /sku\)`,
 		},
 		{
 			name:   "unknown scope",
-			topics: []*topic.Topic{topic.Define("s", topic.Spec[Item]{Scope: 9, Default: Item{SKU: "a", Qty: 1}})},
+			topics: []*topic.Definition{topic.Define("s", topic.Spec[Item]{Scope: 9, Default: Item{SKU: "a", Qty: 1}})},
 			want:   `topic "s": unknown scope 9`,
 		},
 		{
 			name:   "bad validate tag",
-			topics: []*topic.Topic{topic.Define("t", topic.Spec[BadTag]{})},
+			topics: []*topic.Definition{topic.Define("t", topic.Spec[BadTag]{})},
 			want:   `topic "t": type topic_test.BadTag: bad validate tag: .*requird`,
 		},
 		{
 			name:   "bad validate tag in a nested type",
-			topics: []*topic.Topic{topic.Define("t", topic.Spec[BadNestedTag]{})},
+			topics: []*topic.Definition{topic.Define("t", topic.Spec[BadNestedTag]{})},
 			want:   `topic "t": type topic_test.BadTag: bad validate tag`,
 		},
 		{
 			name:   "bad rule parameter",
-			topics: []*topic.Topic{topic.Define("t", topic.Spec[BadParam]{})},
+			topics: []*topic.Definition{topic.Define("t", topic.Spec[BadParam]{})},
 			want:   `topic "t": type topic_test.BadParam: bad validate tag`,
 		},
 		{
 			name: "bad action name",
-			topics: []*topic.Topic{topic.Define("a", topic.Spec[Item]{Default: Item{SKU: "a", Qty: 1}, Actions: map[string]topic.Action[Item]{
+			topics: []*topic.Definition{topic.Define("a", topic.Spec[Item]{Default: Item{SKU: "a", Qty: 1}, Actions: map[string]topic.Action[Item]{
 				"Add_Item": topic.NewAction(func(context.Context, *Item, struct{}) error { return nil }),
 			}})},
 			want: `topic "a": action "Add_Item": the name does not match`,
 		},
 		{
 			name: "non-struct action input",
-			topics: []*topic.Topic{topic.Define("a", topic.Spec[Item]{Default: Item{SKU: "a", Qty: 1}, Actions: map[string]topic.Action[Item]{
+			topics: []*topic.Definition{topic.Define("a", topic.Spec[Item]{Default: Item{SKU: "a", Qty: 1}, Actions: map[string]topic.Action[Item]{
 				"set": topic.NewAction(func(context.Context, *Item, int) error { return nil }),
 			}})},
 			want: `topic "a": action "set": the input type int is not a struct type`,
 		},
 		{
 			name: "bad tag in an action input",
-			topics: []*topic.Topic{topic.Define("a", topic.Spec[Item]{Default: Item{SKU: "a", Qty: 1}, Actions: map[string]topic.Action[Item]{
+			topics: []*topic.Definition{topic.Define("a", topic.Spec[Item]{Default: Item{SKU: "a", Qty: 1}, Actions: map[string]topic.Action[Item]{
 				"set": topic.NewAction(func(context.Context, *Item, BadTag) error { return nil }),
 			}})},
 			want: `topic "a": action "set": type topic_test.BadTag: bad validate tag`,
 		},
 		{
 			name: "action without a function",
-			topics: []*topic.Topic{topic.Define("a", topic.Spec[Item]{Default: Item{SKU: "a", Qty: 1}, Actions: map[string]topic.Action[Item]{
+			topics: []*topic.Definition{topic.Define("a", topic.Spec[Item]{Default: Item{SKU: "a", Qty: 1}, Actions: map[string]topic.Action[Item]{
 				"zero": {},
 				"nil":  topic.NewAction[Item, struct{}](nil),
 			}})},
@@ -160,7 +156,7 @@ func TestNewSetProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			set, err := topic.NewSetWith(tt.opts, tt.topics...)
+			set, err := topic.NewSet(tt.topics, tt.opts...)
 			if err == nil {
 				t.Fatalf("NewSet succeeded, want an error matching %s", tt.want)
 			}
@@ -175,11 +171,11 @@ func TestNewSetProblems(t *testing.T) {
 }
 
 func TestNewSetReportsEveryProblem(t *testing.T) {
-	_, err := topic.NewSet(
+	_, err := topic.NewSet([]*topic.Definition{
 		topic.Define("Bad", topic.Spec[Item]{Default: Item{SKU: "a", Qty: 1}}),
 		topic.Define("n", topic.Spec[string]{}),
 		topic.Define("d", topic.Spec[Item]{}),
-	)
+	})
 	if err == nil {
 		t.Fatal("NewSet succeeded")
 	}
@@ -190,30 +186,36 @@ func TestNewSetReportsEveryProblem(t *testing.T) {
 	}
 }
 
-func TestFailedSetBindsNothing(t *testing.T) {
+func TestFailedSetLeavesDefinitionsUsable(t *testing.T) {
 	good := topic.Define("good", topic.Spec[Item]{Default: Item{SKU: "a", Qty: 1}})
-	if _, err := topic.NewSet(good, topic.Define("Bad", topic.Spec[Item]{})); err == nil {
+	if _, err := topic.NewSet([]*topic.Definition{good, topic.Define("Bad", topic.Spec[Item]{})}); err == nil {
 		t.Fatal("NewSet succeeded")
 	}
-	if _, err := good.Replace([]byte(`{"sku": "a", "qty": 1}`)); err == nil {
-		t.Error("a topic of a failed registration validates documents")
+	if _, err := mustTopic(t, good).Replace([]byte(`{"sku": "a", "qty": 1}`)); err != nil {
+		t.Errorf("Replace after a failed registration: %v", err)
 	}
-	mustRegister(t, good) // it is still free to join another set
 }
 
-func TestUnregisteredTopic(t *testing.T) {
-	tp := defineSettings()
-	if got := tp.Default(); len(got) == 0 {
-		t.Error("Default() is empty before registration")
+// A definition is immutable: two sets compile it independently, each with
+// its own rules, and neither changes what the other accepts.
+func TestDefinitionInManySets(t *testing.T) {
+	type Stock struct {
+		SKU string `json:"sku" validate:"required,sku"`
 	}
-	if _, err := tp.Replace([]byte(`{}`)); err == nil || !strings.Contains(err.Error(), "not registered") {
-		t.Errorf("Replace error = %v, want 'not registered'", err)
+	def := topic.Define("product", topic.Spec[Stock]{Default: Stock{SKU: "AB-1234"}})
+	anySKU := func(validator.FieldLevel) bool { return true }
+	strictSKU := func(fl validator.FieldLevel) bool {
+		return regexp.MustCompile(`^[A-Z]{2}-\d{4}$`).MatchString(fl.Field().String())
 	}
-	if _, err := tp.Merge(nil, []byte(`{}`)); err == nil {
-		t.Error("Merge succeeded")
+	lax := mustTopic(t, def, topic.WithRule("sku", anySKU, "is anything"))
+	strict := mustTopic(t, def, topic.WithRule("sku", strictSKU, "must be a stock-keeping unit like AB-1234"))
+	if _, err := lax.Replace([]byte(`{"sku": "ab"}`)); err != nil {
+		t.Errorf("lax set: %v", err)
 	}
-	if _, err := tp.Apply(context.Background(), "add", nil, []byte(`{}`)); err == nil {
-		t.Error("Apply succeeded")
+	_, err := strict.Replace([]byte(`{"sku": "ab"}`))
+	wantValidation(t, err, fe("sku", "/sku", "sku", "", "sku must be a stock-keeping unit like AB-1234"))
+	if got := def.Default(); string(got) != `{"sku":"AB-1234"}` {
+		t.Errorf("Default() = %s", got)
 	}
 }
 
@@ -229,15 +231,11 @@ func TestWithRule(t *testing.T) {
 	hasPrefix := func(fl validator.FieldLevel) bool {
 		return strings.HasPrefix(fl.Field().String(), fl.Param())
 	}
-	tp := topic.Define("product", topic.Spec[Product]{Default: Product{SKU: "AB-1234"}})
-	_, err := topic.NewSetWith([]topic.Option{
+	tp := mustTopic(t, topic.Define("product", topic.Spec[Product]{Default: Product{SKU: "AB-1234"}}),
 		topic.WithRule("sku", isSKU, "must be a stock-keeping unit like AB-1234"),
 		topic.WithRule("prefix", hasPrefix, "must start with {param}"),
-	}, tp)
-	if err != nil {
-		t.Fatalf("NewSetWith: %v", err)
-	}
-	_, err = tp.Replace([]byte(`{"sku": "ab", "tag": "x"}`))
+	)
+	_, err := tp.Replace([]byte(`{"sku": "ab", "tag": "x"}`))
 	wantValidation(t, err,
 		fe("sku", "/sku", "sku", "", "sku must be a stock-keeping unit like AB-1234"),
 		fe("tag", "/tag", "prefix", "tag-", "tag must start with tag-"),
@@ -271,8 +269,7 @@ type Entry struct {
 }
 
 func TestPointers(t *testing.T) {
-	tp := topic.Define("page", topic.Spec[Page[Entry]]{Default: Page[Entry]{Base: Base{ID: "x"}, Meta: Meta{Title: "t"}}})
-	mustRegister(t, tp)
+	tp := mustTopic(t, topic.Define("page", topic.Spec[Page[Entry]]{Default: Page[Entry]{Base: Base{ID: "x"}, Meta: Meta{Title: "t"}}}))
 	_, err := tp.Replace([]byte(`{"id": "", "entries": [{"n": 1}, {"n": 9}], "meta": {"title": ""}, "extra": {"a.b[c]": {"n": 6}}, "Plain": 4}`))
 	wantValidation(t, err,
 		fe("Plain", "/Plain", "max", "3", "Plain must be at most 3"),

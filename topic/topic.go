@@ -1,9 +1,14 @@
 // Package topic defines Pinion's topics: named JSON documents, each backed
 // by a Go struct type, a default value, go-playground/validator rules and
-// named actions. A developer declares topics with [Define], registers them
-// together with [NewSet], and the HTTP layer then uses the operations of
-// [Topic] (Replace, Merge, Apply, Default) to turn request bodies into
-// canonical, validated JSON documents, or into a [*SyntaxError] (400) or a
+// named actions. A developer declares topics with [Define], which returns
+// an immutable [*Definition] that any number of sets and tests can reuse,
+// and compiles definitions into a registry with [NewSet]. The registry owns
+// the validator; its [*Topic]s offer what the HTTP layer needs: prepared
+// writes ([Topic.PrepareReplace], [Topic.PreparePatch],
+// [Topic.PrepareAction], [Topic.PrepareReset]) that check and decode a
+// request body before the store's write lock, and whose [Write.Apply] runs
+// only the read-modify-write against the current document inside it. They
+// fail with a [*SyntaxError] (400), a [*LimitError] (413) or a
 // [*ValidationError] (422).
 //
 // The package does no I/O and knows nothing about revisions or storage.
@@ -66,10 +71,13 @@ type ActionInfo struct {
 	Input reflect.Type
 }
 
-// Topic is a defined topic. It is made by [Define] and becomes usable once
-// [NewSet] has registered it; it belongs to that Set from then on. A Topic
-// is safe for concurrent use after registration.
-type Topic struct {
+// Definition is a defined topic, made by [Define]. It is immutable: any
+// number of sets ([NewSet]) can compile it.
+//
+// Room to grow: what a topic says about itself beyond its document (an
+// authorisation policy, a tenant scope) belongs in [Spec], so that a
+// definition stays one value.
+type Definition struct {
 	name        string
 	description string
 	scope       Scope
@@ -82,8 +90,12 @@ type Topic struct {
 	// problems are the mistakes Define found; NewSet reports them, so that
 	// a program lists every mistake at once instead of dying on the first.
 	problems []error
+}
 
-	// set is the Set the topic was registered in; nil before that.
+// Topic is a topic compiled into a [Set]: a [Definition] together with the
+// set's validator and limits. It is safe for concurrent use.
+type Topic struct {
+	*Definition
 	set *Set
 }
 
@@ -96,8 +108,8 @@ type erasedAction struct {
 
 // Define declares a topic named name. It never panics: mistakes in name or
 // spec are reported by [NewSet].
-func Define[T any](name string, spec Spec[T]) *Topic {
-	t := &Topic{
+func Define[T any](name string, spec Spec[T]) *Definition {
+	t := &Definition{
 		name:        name,
 		description: spec.Description,
 		scope:       spec.Scope,
@@ -128,16 +140,19 @@ func Define[T any](name string, spec Spec[T]) *Topic {
 }
 
 // Name returns the topic's name.
-func (t *Topic) Name() string { return t.name }
+func (t *Definition) Name() string { return t.name }
 
 // Scope returns who shares the topic's document.
-func (t *Topic) Scope() Scope { return t.scope }
+func (t *Definition) Scope() Scope { return t.scope }
 
 // Description returns the topic's description.
-func (t *Topic) Description() string { return t.description }
+func (t *Definition) Description() string { return t.description }
 
 // Type returns the document's Go type, T of the Spec.
-func (t *Topic) Type() reflect.Type { return t.typ }
+func (t *Definition) Type() reflect.Type { return t.typ }
 
 // Actions describes the topic's actions, sorted by name.
-func (t *Topic) Actions() []ActionInfo { return slices.Clone(t.infos) }
+func (t *Definition) Actions() []ActionInfo { return slices.Clone(t.infos) }
+
+// Default returns the canonical JSON of the topic's default document.
+func (t *Definition) Default() []byte { return slices.Clone(t.defaultJSON) }

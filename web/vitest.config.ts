@@ -20,6 +20,17 @@ export default defineConfig({
         extends: true,
         test: { name: 'demo', include: ['demo/src/**/*.test.ts'], environment: 'happy-dom' },
       },
+      {
+        // npm pack → a fresh app installed offline → type-check, build, SSR.
+        extends: true,
+        test: {
+          name: 'package',
+          include: ['client/package-test/*.test.ts'],
+          environment: 'node',
+          testTimeout: 240_000,
+          hookTimeout: 360_000,
+        },
+      },
     ],
   },
 })

@@ -19,7 +19,7 @@ import (
 // public and admin base URLs; both stop when the test ends.
 func Start(tb testing.TB, st store.Backend, cfg server.Config) (base, admin string) {
 	tb.Helper()
-	topics, err := topic.NewSet(demo.Topics()...)
+	topics, err := topic.NewSet(demo.Topics())
 	if err != nil {
 		tb.Fatal(err)
 	}

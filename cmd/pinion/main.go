@@ -121,9 +121,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := checkDevAuth(o.addr, o.limits.forceDevAuth); err != nil {
 		return err
 	}
-	topics, err := topic.NewSetWith([]topic.Option{
+	topics, err := topic.NewSet(demo.Topics(),
 		topic.WithJSONLimits(o.limits.maxJSONDepth, o.limits.maxJSONMembers),
-	}, demo.Topics()...)
+	)
 	if err != nil {
 		return fmt.Errorf("demo topics: %w", err)
 	}
@@ -221,7 +221,7 @@ func writeOpenAPI(args []string, stdout io.Writer) error {
 	if len(args) > 0 {
 		return fmt.Errorf("openapi: unexpected arguments: %s", strings.Join(args, " "))
 	}
-	topics, err := topic.NewSet(demo.Topics()...)
+	topics, err := topic.NewSet(demo.Topics())
 	if err != nil {
 		return fmt.Errorf("demo topics: %w", err)
 	}

@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -30,7 +32,7 @@ import (
 
 // waitTimeout bounds every wait. It only guards against hangs: the tests
 // must never fail because the machine is slow, so it is generous.
-const waitTimeout = 10 * time.Second
+const waitTimeout = 30 * time.Second
 
 // chromium returns the browser to drive. A missing browser skips the test,
 // except under CI=true, where it fails it.
@@ -66,6 +68,9 @@ type app struct {
 	logs   *lockedBuffer
 	client *http.Client // the Go client's; its idle connections go with each stop
 
+	configure func(*server.Config)
+	key       []byte // the session cookies' signing key
+
 	srv    *server.Server
 	st     *sqlite.Store
 	cancel context.CancelFunc
@@ -74,13 +79,21 @@ type app struct {
 
 func startApp(t *testing.T) *app {
 	t.Helper()
+	return startAppWith(t, nil)
+}
+
+// startAppWith starts the app with configure applied to its server.Config.
+func startAppWith(t *testing.T, configure func(*server.Config)) *app {
+	t.Helper()
 	chromium(t) // skip (or fail under CI) before starting anything
 	a := &app{
-		t:      t,
-		dir:    t.TempDir(),
-		addr:   "127.0.0.1:0",
-		logs:   &lockedBuffer{},
-		client: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		configure: configure,
+		key:       auth.NewKey(),
+		t:         t,
+		dir:       t.TempDir(),
+		addr:      "127.0.0.1:0",
+		logs:      &lockedBuffer{},
+		client:    &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
 	}
 	a.start()
 	t.Cleanup(func() {
@@ -104,13 +117,19 @@ func (a *app) start() {
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	topics, err := topic.NewSet(demo.Topics()...)
+	topics, err := topic.NewSet(demo.Topics())
 	if err != nil {
 		st.Close()
 		t.Fatalf("topics: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(server.Config{Addr: a.addr, Assets: web.Dist()}, st, topics, auth.Cookie{Key: auth.NewKey()}, log)
+	cfg := server.Config{Addr: a.addr, Assets: web.Dist()}
+	if a.configure != nil {
+		a.configure(&cfg)
+	}
+	// One signing key for the app's life: a restarted server still knows
+	// the cookies it issued.
+	srv, err := server.New(cfg, st, topics, auth.Cookie{Key: a.key}, log)
 	if err != nil {
 		st.Close()
 		t.Fatalf("server: %v", err)
@@ -329,6 +348,11 @@ type principal struct {
 	b    *browser
 	name string
 	ctx  context.Context
+	// initScript, when set, runs in every page of the principal before the
+	// page's own scripts (to remove a browser API, say).
+	initScript string
+	// url is the address pages open; default the app's /.
+	url string
 }
 
 func (b *browser) principal(name string) *principal {
@@ -404,7 +428,19 @@ func (p *principal) openNoWait(name string) *page {
 		}
 	})
 	attach(t, ctx, cancel, "open tab "+pg.name)
-	pg.do("navigate", chromedp.Navigate(pg.app.base+"/"))
+	if p.initScript != "" {
+		cctx, ccancel := context.WithTimeout(ctx, waitTimeout)
+		_, err := chromedp.Call(cctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: p.initScript})
+		ccancel()
+		if err != nil {
+			t.Fatalf("%s: add init script: %v", pg.name, err)
+		}
+	}
+	target := p.url
+	if target == "" {
+		target = pg.app.base + "/"
+	}
+	pg.do("navigate", chromedp.Navigate(target))
 	return pg
 }
 
@@ -438,6 +474,11 @@ func (pg *page) listen(ev any) {
 		}
 		pg.mu.Lock()
 		pg.console = append(pg.console, fmt.Sprintf("console.%s %s", ev.Type, strings.Join(args, " ")))
+		pg.mu.Unlock()
+	case *cdplog.EventEntryAdded:
+		// The browser's own messages: CORS refusals, failed loads.
+		pg.mu.Lock()
+		pg.console = append(pg.console, fmt.Sprintf("browser.%s %s %s", ev.Entry.Level, ev.Entry.Text, ev.Entry.URL))
 		pg.mu.Unlock()
 	case *runtime.EventExceptionThrown:
 		text := ev.ExceptionDetails.Text

@@ -21,7 +21,9 @@ const docsDir = "../../docs"
 // TestScreenshots writes the README's screenshots: docs/demo-light.png and
 // docs/demo-dark.png (the whole page in a 1280x800 viewport, with settings,
 // preferences and a cart filled in) and docs/two-windows.png (two windows of
-// one browser side by side, the second showing the first's change). It runs only with PINION_SCREENSHOTS=1, so that
+// one browser side by side, the second showing the first's change) and
+// docs/form-field-error.png (the settings card with a server field error).
+// It runs only with PINION_SCREENSHOTS=1, so that
 // ordinary test runs do not rewrite them.
 func TestScreenshots(t *testing.T) {
 	if os.Getenv("PINION_SCREENSHOTS") != "1" {
@@ -124,6 +126,20 @@ func TestScreenshots(t *testing.T) {
 	win.waitRevision("app-settings", rev)
 	left, right := decodePNG(t, shoot(win, false)), decodePNG(t, shoot(second, false))
 	save("two-windows.png", sideBySide(t, left, right))
+
+	// A server field error next to its field (aria-invalid, described by
+	// the message, focused), in the settings card.
+	win.do("viewport", chromedp.EmulateViewport(1280, 800))
+	win.fill("settings-fontSize", "99")
+	win.click("settings-save")
+	win.waitJS("the fontSize error", el("settings-error-fontSize"), "")
+	ctx, cancel := context.WithTimeout(win.ctx, waitTimeout)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(`[data-testid="settings-panel"]`)))
+	if err != nil {
+		t.Fatalf("screenshot of the settings card: %v", err)
+	}
+	save("form-field-error.png", buf)
 }
 
 func decodePNG(t *testing.T, buf []byte) image.Image {

@@ -1,8 +1,8 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { PinionClient, generateSourceId, type WriteEvent } from './client'
-import { ValidationError } from './errors'
-import { deferred, eventSourceFactory, fakeFetch, flush, json } from './testing/fakes'
-import type { InvalidationEvent, Snapshot } from './types'
+import { PinionClient, generateSourceId, type WriteEvent } from './client.js'
+import { ValidationError } from './errors.js'
+import { deferred, eventSourceFactory, fakeFetch, flush, json } from './testing/fakes.js'
+import type { InvalidationEvent, Snapshot } from './types.js'
 
 // The contracts of @statesync/core (packages/core/src/types.ts), copied
 // verbatim in shape: the client's objects must be assignable to them.

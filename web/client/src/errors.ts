@@ -1,5 +1,5 @@
-import { isRevision } from './revision'
-import type { Revision } from './types'
+import { isRevision } from './revision.js'
+import type { Revision } from './types.js'
 
 /** One entry of a 422 problem's `errors` member. */
 export interface FieldError {
@@ -130,4 +130,61 @@ export async function errorFromResponse(res: Response): Promise<ProblemError> {
     default:
       return new ProblemError(problem)
   }
+}
+
+/** A request that got no answer in time; the client aborted it. */
+export class TimeoutError extends Error {
+  readonly timeoutMs: number
+  constructor(what: string, timeoutMs: number) {
+    super(`${what} got no answer within ${timeoutMs} ms`)
+    this.name = 'TimeoutError'
+    this.timeoutMs = timeoutMs
+  }
+}
+
+/**
+ * Where a failure happened. The first seven are `@statesync/core`'s phases;
+ * `stream` and `election` are the connection and the tab election.
+ */
+export type SyncPhase =
+  | 'start'
+  | 'subscribe'
+  | 'invalidation'
+  | 'refresh'
+  | 'getSnapshot'
+  | 'apply'
+  | 'protocol'
+  | 'stream'
+  | 'election'
+
+/** A failure with what the client was doing: `@statesync/core`'s `SyncErrorContext`. */
+export interface SyncErrorContext {
+  phase: SyncPhase
+  topic?: string
+  error: unknown
+  sourceEvent?: unknown
+  localRevision?: string
+  eventRevision?: string
+  snapshotRevision?: string
+  sourceId?: string
+  /** 1 for the first try. */
+  attempt?: number
+  willRetry?: boolean
+  nextDelayMs?: number
+}
+
+/**
+ * Whether a failed read is worth repeating: a network failure, a timeout, a
+ * 408, 429 or 5xx. A 4xx other than those will answer the same next time.
+ */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof ProblemError) return error.status === 408 || error.status === 429 || error.status >= 500
+  if (error instanceof TimeoutError) return true
+  // fetch rejects with a TypeError when the network fails.
+  return error instanceof TypeError && !(error.message.startsWith('pinion:'))
+}
+
+/** Reports whether `error` is the rejection of an aborted request. */
+export function isAbortError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError'
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
-import { EventStream, parseInvalidation, withCursor } from './eventStream'
-import { FakeNetwork, FakeTimers, eventSourceFactory } from './testing/fakes'
-import type { ConnectionState, InvalidationEvent, ReadyEvent } from './types'
+import { EventStream, parseInvalidation, withCursor } from './eventStream.js'
+import { FakeNetwork, FakeTimers, eventSourceFactory } from './testing/fakes.js'
+import type { ConnectionState, InvalidationEvent, ReadyEvent } from './types.js'
 
 function setup(options: { initialCursor?: string; online?: boolean; random?: () => number } = {}) {
   const sources = eventSourceFactory()
@@ -190,8 +190,18 @@ describe('EventStream', () => {
     const t2 = setup()
     t2.stream.close()
     expect(t2.current().closed).toBe(true)
-    t2.stream.start()
-    expect(t2.sources.instances).toHaveLength(1)
+  })
+
+  it('restarts after close(), resuming from the last cursor', () => {
+    const t = setup()
+    t.current().ready('c.5')
+    t.stream.close()
+    expect(t.current().closed).toBe(true)
+    t.stream.start()
+    expect(t.sources.instances).toHaveLength(2)
+    expect(t.current().url).toBe('/api/events?lastEventId=c.5')
+    t.current().invalidation({ topic: 'cart', revision: '6' }, 'c.6')
+    expect(t.stream.cursor).toBe('c.6')
   })
 
   it('isolates a throwing listener', () => {

@@ -1,4 +1,5 @@
-import { isRevision } from './revision'
+import { noopLogger, type Logger } from './logger.js'
+import { isRevision } from './revision.js'
 import type {
   ConnectionState,
   InvalidationEvent,
@@ -7,7 +8,7 @@ import type {
   StreamListener,
   StreamRole,
   Unsubscribe,
-} from './types'
+} from './types.js'
 
 /** The part of the browser's `EventSource` the stream uses; tests pass a fake. */
 export interface EventSourceLike {
@@ -16,8 +17,11 @@ export interface EventSourceLike {
   close(): void
 }
 
-/** Creates an EventSource for a URL. */
-export type EventSourceFactory = (url: string) => EventSourceLike
+/** Creates an EventSource for a URL (`init.withCredentials` as the constructor takes it). */
+export type EventSourceFactory = (url: string, init?: { withCredentials?: boolean }) => EventSourceLike
+
+/** The event a server sends before ending a stream whose credential expired. */
+export const REAUTH_EVENT = 'reauthenticate'
 
 /** `EventSource.CLOSED`: the browser gave up and will not reconnect by itself. */
 export const EVENTSOURCE_CLOSED = 2
@@ -49,6 +53,22 @@ export interface EventStreamOptions {
   role?: StreamRole
   /** Called with malformed events and listener failures. */
   onError?: (error: unknown) => void
+  /** Open the default EventSource with `withCredentials` (a server on another origin). */
+  withCredentials?: boolean
+  /**
+   * Renews the credential when the server ends the stream with a
+   * re-authentication event (the credential expired); the stream then
+   * reconnects from its cursor, so no invalidation is lost.
+   */
+  reauthenticate?: () => Promise<void>
+  /** Name of that event. Default {@link REAUTH_EVENT}. */
+  reauthEvent?: string
+  logger?: Logger
+}
+
+/** Whether this runtime has an `EventSource` (a browser; not Node during SSR). */
+export function hasEventSource(): boolean {
+  return typeof (globalThis as { EventSource?: unknown }).EventSource === 'function'
 }
 
 /** The browser's own network status (`navigator.onLine` and the `online`/`offline` events). */
@@ -133,11 +153,11 @@ export class EventStream implements Stream {
   private readonly timers: Timers
   private readonly network: NetworkStatus
   private readonly random: () => number
+  private readonly logger: Logger
   private source: EventSourceLike | null = null
   private timer: unknown = null
   private attempts = 0
   private started = false
-  private closed = false
   private everReady = false
   private connectionReady = false
   private unsubscribeNetwork: Unsubscribe | null = null
@@ -147,8 +167,10 @@ export class EventStream implements Stream {
   constructor(options: EventStreamOptions) {
     this.options = options
     this.listeners = new Listeners(options.onError ?? ((error) => console.error(error)))
+    this.logger = options.logger ?? noopLogger
     this.createEventSource =
-      options.createEventSource ?? ((url) => new EventSource(url) as unknown as EventSourceLike)
+      options.createEventSource ??
+      ((url, init) => new EventSource(url, init) as unknown as EventSourceLike)
     this.timers = options.timers ?? defaultTimers
     this.network = options.network ?? browserNetwork()
     this.random = options.random ?? Math.random
@@ -171,28 +193,50 @@ export class EventStream implements Stream {
     return this.listeners.add(listener)
   }
 
+  /**
+   * Starts connecting. Idempotent; after {@link close} it starts again,
+   * resuming from the last cursor. Without an EventSource (SSR) it does nothing.
+   */
   start(): void {
-    if (this.started || this.closed) return
+    if (this.started) return
+    if (!this.options.createEventSource && !hasEventSource()) {
+      this.logger.debug('stream: no EventSource in this runtime (server-side rendering?); not connecting')
+      return
+    }
     this.started = true
     this.unsubscribeNetwork = this.network.subscribe((online) => this.onNetwork(online))
     if (!this.network.online()) this.setState('offline')
     this.open()
   }
 
+  /** Closes the connection; {@link start} may open it again. */
   close(): void {
-    if (this.closed) return
-    this.closed = true
+    if (!this.started) return
+    this.started = false
     this.unsubscribeNetwork?.()
+    this.unsubscribeNetwork = null
     this.cancelTimer()
     this.source?.close()
     this.source = null
+    this.connectionReady = false
+  }
+
+  /** Unless the stream is up, opens a new connection at once (after a wake-up, say), resuming from the cursor. */
+  reconnect(): void {
+    if (!this.started || this.connectionReady) return
+    this.cancelTimer()
+    this.source?.close()
+    this.source = null
+    this.open()
   }
 
   private open(): void {
     this.timer = null
-    if (this.closed) return
+    if (!this.started) return
     this.connectionReady = false
-    const source = this.createEventSource(withCursor(this.options.url, this._cursor))
+    const url = withCursor(this.options.url, this._cursor)
+    this.logger.debug('stream: connecting', { url })
+    const source = this.createEventSource(url, { withCredentials: this.options.withCredentials ?? false })
     this.source = source
     source.addEventListener('ready', (event) => {
       if (source === this.source) this.onReady(event)
@@ -202,6 +246,9 @@ export class EventStream implements Stream {
     })
     source.addEventListener('error', () => {
       if (source === this.source) this.onError(source)
+    })
+    source.addEventListener(this.options.reauthEvent ?? REAUTH_EVENT, () => {
+      if (source === this.source) this.onReauth(source)
     })
   }
 
@@ -216,6 +263,7 @@ export class EventStream implements Stream {
     if (cursor) this._cursor = cursor
     this.attempts = 0
     this.connectionReady = true
+    this.logger.debug('stream: ready', { cursor: this._cursor })
     const resumed = this.everReady
     this.everReady = true
     this.setState(this.network.online() ? 'live' : 'offline')
@@ -236,6 +284,7 @@ export class EventStream implements Stream {
 
   private onError(source: EventSourceLike): void {
     this.connectionReady = false
+    this.logger.debug('stream: connection error', { readyState: source.readyState })
     if (source.readyState === EVENTSOURCE_CLOSED) {
       // The browser will not retry (a non-200, a wrong content type): we do.
       source.close()
@@ -245,13 +294,33 @@ export class EventStream implements Stream {
     this.setState(this.disconnectedState())
   }
 
+  /** The credential expired: renew it, then resume from the cursor. */
+  private onReauth(source: EventSourceLike): void {
+    this.logger.debug('stream: the server asks to re-authenticate', { cursor: this._cursor })
+    source.close()
+    this.source = null
+    this.connectionReady = false
+    this.setState(this.disconnectedState())
+    const renew = this.options.reauthenticate ?? (() => Promise.resolve())
+    renew().then(
+      () => {
+        if (this.started && this.source === null && this.timer === null) this.open()
+      },
+      (error: unknown) => {
+        this.reportError(error)
+        this.scheduleReopen()
+      },
+    )
+  }
+
   private scheduleReopen(): void {
-    if (this.closed || this.timer !== null) return
+    if (!this.started || this.timer !== null) return
     const minMs = this.options.backoff?.minMs ?? 1000
     const maxMs = this.options.backoff?.maxMs ?? 30000
     const base = Math.min(maxMs, minMs * 2 ** this.attempts)
     const delay = Math.round(base / 2 + (this.random() * base) / 2)
     this.attempts++
+    this.logger.debug('stream: closed by the browser; reopening after a delay', { delayMs: delay, attempt: this.attempts })
     this.timer = this.timers.setTimeout(() => this.open(), delay)
   }
 
@@ -261,7 +330,7 @@ export class EventStream implements Stream {
   }
 
   private onNetwork(online: boolean): void {
-    if (this.closed) return
+    if (!this.started) return
     if (!online) {
       this.setState('offline')
       return

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { PreconditionFailedError, ProblemError, ValidationError } from './errors'
-import { HttpApi } from './http'
-import { fakeFetch, json } from './testing/fakes'
+import { PreconditionFailedError, ProblemError, ValidationError } from './errors.js'
+import { HttpApi } from './http.js'
+import { fakeFetch, json } from './testing/fakes.js'
 
 const sourceId = 'w-test'
 

@@ -1,10 +1,10 @@
 import { createPinia, defineStore, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from 'vue'
-import { PinionClient } from './client'
-import { pinionSync, syncStore, type SyncStoreOptions } from './pinia'
-import type { Snapshot } from './types'
-import { deferred, eventSourceFactory, fakeFetch, flush, json, type Recorded } from './testing/fakes'
+import { PinionClient } from './client.js'
+import { pinionSync, syncStore, type SyncStoreOptions } from './pinia.js'
+import type { Snapshot } from './types.js'
+import { deferred, eventSourceFactory, fakeFetch, flush, json, type Recorded } from './testing/fakes.js'
 
 interface Doc {
   theme: string
@@ -313,7 +313,7 @@ describe('pinionSync plugin', () => {
     // Pinia installs plugins only once it is installed in an app.
     createApp({}).use(pinia)
     const applied: string[] = []
-    pinia.use(pinionSync(client, { onApply: (s, info) => applied.push(`${info.storeId}:${info.topic}@${s.revision}:${info.cause}`) }))
+    pinia.use(pinionSync(client, { ssr: false, onApply: (s, info) => applied.push(`${info.storeId}:${info.topic}@${s.revision}:${info.cause}`) }))
     setActivePinia(pinia)
     const useSynced = defineStore('synced', {
       state: (): Doc => ({ theme: 'light', fontSize: 14 }),

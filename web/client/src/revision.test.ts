@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { compareRevisions, isNewer, isRevision } from './revision'
+import { compareRevisions, isNewer, isRevision } from './revision.js'
 
 describe('compareRevisions', () => {
   it.each([

@@ -1,4 +1,4 @@
-import type { Revision } from './types'
+import type { Revision } from './types.js'
 
 const canonical = /^(0|[1-9][0-9]{0,19})$/
 const maxU64 = 18446744073709551615n

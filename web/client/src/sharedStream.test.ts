@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { PinionClient } from './client'
-import { EventStream } from './eventStream'
-import { SharedEventStream } from './sharedStream'
-import { FakeBroadcastHub, FakeLocks, FakeNetwork, FakeTimers, eventSourceFactory, flush } from './testing/fakes'
-import type { ConnectionState, InvalidationEvent, ReadyEvent } from './types'
+import { PinionClient } from './client.js'
+import { EventStream } from './eventStream.js'
+import { SharedEventStream } from './sharedStream.js'
+import { FakeBroadcastHub, FakeLocks, FakeNetwork, FakeTimers, eventSourceFactory, flush } from './testing/fakes.js'
+import type { ConnectionState, InvalidationEvent, ReadyEvent } from './types.js'
 
 /** A browser with one lock manager and one BroadcastChannel hub, and a way to open tabs in it. */
 function browser() {
@@ -136,12 +136,25 @@ describe('SharedEventStream', () => {
 })
 
 describe('PinionClient sharing', () => {
-  it('falls back to one stream per tab without Web Locks or BroadcastChannel', () => {
+  it('elects over the BroadcastChannel when the browser has no Web Locks', () => {
     const original = (globalThis.navigator as { locks?: unknown } | undefined)?.locks
-    expect(original).toBeUndefined() // Node has no Web Locks
-    const client = new PinionClient({ sharing: 'auto', createEventSource: eventSourceFactory().create })
-    expect(client.stream).toBeInstanceOf(EventStream)
-    expect(client.role).toBe('standalone')
+    expect(original).toBeUndefined() // Node has BroadcastChannel but no Web Locks
+    const client = new PinionClient({ sharing: 'auto', createEventSource: eventSourceFactory().create, lifecycle: false })
+    expect(client.stream).toBeInstanceOf(SharedEventStream)
+    expect((client.stream as SharedEventStream).election).toBe('channel')
+  })
+
+  it('falls back to one stream per tab without BroadcastChannel', () => {
+    const saved = globalThis.BroadcastChannel
+    // @ts-expect-error: removing it for the test
+    delete globalThis.BroadcastChannel
+    try {
+      const client = new PinionClient({ sharing: 'auto', createEventSource: eventSourceFactory().create, lifecycle: false })
+      expect(client.stream).toBeInstanceOf(EventStream)
+      expect(client.role).toBe('standalone')
+    } finally {
+      globalThis.BroadcastChannel = saved
+    }
   })
 
   it('uses the shared stream when given locks and channels', () => {
@@ -150,5 +163,132 @@ describe('PinionClient sharing', () => {
       createEventSource: eventSourceFactory().create,
     })
     expect(client.stream).toBeInstanceOf(SharedEventStream)
+  })
+})
+
+/** Tabs with their own clocks, so one can be frozen (a suspended or paused tab runs no timers). */
+function tabs(kind: 'locks' | 'none' | 'rejecting') {
+  const locks = new FakeLocks()
+  const hub = new FakeBroadcastHub()
+  const sources = eventSourceFactory()
+  const all: Array<{ stream: SharedEventStream; timers: FakeTimers; frozen: boolean; visible: boolean; id: string }> = []
+  const open = (id: string, visible = true) => {
+    const timers = new FakeTimers()
+    const tab = { stream: null as unknown as SharedEventStream, timers, frozen: false, visible, id }
+    tab.stream = new SharedEventStream({
+      url: '/api/events',
+      createEventSource: sources.create,
+      locks: kind === 'locks' ? locks.manager() : kind === 'rejecting' ? FakeLocks.unavailable() : null,
+      // A frozen tab handles no messages either.
+      createBroadcastChannel: (name) => {
+        const channel = hub.create(name)
+        return {
+          postMessage: (m) => channel.postMessage(m),
+          close: () => channel.close(),
+          addEventListener: (type, listener) => channel.addEventListener(type, (e) => tab.frozen || listener(e)),
+        }
+      },
+      timers,
+      now: timers.now,
+      network: new FakeNetwork(),
+      visible: () => tab.visible,
+      tabId: id,
+    })
+    all.push(tab)
+    tab.stream.start()
+    return tab
+  }
+  /** Lets `ms` pass in every tab that is not frozen, in small steps. */
+  const advance = async (ms: number) => {
+    for (let t = 0; t < ms; t += 100) {
+      for (const tab of all) if (!tab.frozen) tab.timers.advance(100)
+      await flush(2)
+    }
+  }
+  const leaders = () => all.filter((t) => t.stream.role === 'leader').map((t) => t.id)
+  const live = () => sources.instances.filter((s) => !s.closed)
+  return { open, advance, leaders, live, sources }
+}
+
+describe('SharedEventStream liveness', () => {
+  it('a visible follower steals the lock from a frozen leader and resumes from the last cursor', async () => {
+    const b = tabs('locks')
+    const leader = b.open('a')
+    await flush()
+    const hidden = b.open('b', false)
+    const visible = b.open('c', true)
+    await flush()
+    b.live()[0]!.ready('c.1')
+    b.live()[0]!.invalidation({ topic: 't', revision: '2' }, 'c.2')
+    await b.advance(1000)
+    expect(b.leaders()).toEqual(['a'])
+    expect(visible.stream.cursor).toBe('c.2')
+
+    leader.frozen = true // no heartbeats any more, but the lock is still held
+    await b.advance(5000)
+    expect(b.leaders()).toEqual(['a']) // not yet: 3 heartbeats of silence
+    await b.advance(2000)
+    expect(visible.stream.role).toBe('leader')
+    expect(hidden.stream.role).toBe('follower') // visible tabs take over first
+    expect(b.leaders()).toEqual(['c'])
+    expect(b.live()).toHaveLength(1)
+    expect(b.live()[0]!.url).toBe('/api/events?lastEventId=c.2')
+
+    // The thawed leader finds its lock gone and follows.
+    leader.frozen = false
+    await b.advance(3000)
+    expect(b.leaders()).toEqual(['c'])
+    expect(leader.stream.role).toBe('follower')
+  })
+
+  it('a hidden follower takes over too when no visible one does, later', async () => {
+    const b = tabs('locks')
+    const leader = b.open('a')
+    await flush()
+    const hidden = b.open('b', false)
+    await b.advance(500)
+    leader.frozen = true
+    await b.advance(7000)
+    expect(hidden.stream.role).toBe('follower')
+    await b.advance(7000)
+    expect(hidden.stream.role).toBe('leader')
+  })
+
+  it('without Web Locks, ten tabs elect one leader over the channel and re-elect when it leaves or freezes', async () => {
+    const b = tabs('none')
+    const all = Array.from({ length: 10 }, (_, i) => b.open(`t${i}`))
+    await b.advance(2000)
+    expect(b.leaders()).toHaveLength(1)
+    expect(b.live()).toHaveLength(1)
+    const first = all.find((t) => t.stream.role === 'leader')!
+    b.live()[0]!.ready('c.7')
+    await b.advance(500)
+    expect(all.every((t) => t.stream.state === 'live')).toBe(true)
+
+    first.stream.close()
+    await b.advance(2000)
+    expect(b.leaders()).toHaveLength(1)
+    expect(b.live()).toHaveLength(1)
+    expect(b.live()[0]!.url).toBe('/api/events?lastEventId=c.7')
+
+    const second = all.find((t) => t.stream.role === 'leader')!
+    second.frozen = true
+    await b.advance(9000)
+    const others = b.leaders().filter((id) => id !== second.id)
+    expect(others).toHaveLength(1)
+    // Thawed, the old leader hears a rival: of two leaders the lower id stays.
+    second.frozen = false
+    await b.advance(3000)
+    expect(b.leaders()).toHaveLength(1)
+    expect(b.live()).toHaveLength(1)
+  })
+
+  it('elects over the channel when Web Locks reject (file://, sandboxed frames)', async () => {
+    const b = tabs('rejecting')
+    const all = [b.open('x'), b.open('y'), b.open('z')]
+    await b.advance(2000)
+    expect(b.leaders()).toHaveLength(1)
+    expect(all.every((t) => t.stream.election === 'channel')).toBe(true)
+    expect(b.live()).toHaveLength(1)
   })
 })

@@ -106,9 +106,11 @@ export interface Stream {
   readonly role: StreamRole
   /** The last cursor seen, or null before the first event. */
   readonly cursor: string | null
-  /** Starts connecting. Idempotent. */
+  /** Starts connecting. Idempotent; after `close()` it starts again. */
   start(): void
   /** Closes the connection and releases everything. */
   close(): void
+  /** Reconnects at once (or, in a follower tab, checks on the leader). */
+  reconnect?(): void
   listen(listener: StreamListener): Unsubscribe
 }

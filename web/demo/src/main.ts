@@ -4,17 +4,14 @@ import App from './App.vue'
 import { createPinion, installPinion } from './api/pinion'
 import './styles/main.css'
 
-const pinion = createPinion()
+// The API is on the page's origin unless the page names another one (an app
+// served from a CDN, say): <meta name="pinion-api" content="https://api.example">.
+const api = document.querySelector<HTMLMetaElement>('meta[name="pinion-api"]')?.content ?? ''
+const pinion = createPinion({ baseUrl: api })
 const pinia = createPinia()
 const app = createApp(App)
 app.use(pinia)
 installPinion(app, pinia, pinion)
 app.mount('#app')
-
-// Hand the stream to another tab as the page goes away, rather than when the
-// browser gets round to tearing it down. A page restored from the back/forward
-// cache starts afresh.
-window.addEventListener('pagehide', () => pinion.close())
-window.addEventListener('pageshow', (event) => {
-  if (event.persisted) window.location.reload()
-})
+// The client itself hands the stream to another tab on `pagehide` and resumes
+// (refreshing every synced store) when the page returns from the bfcache.

@@ -2,9 +2,9 @@
  * Fakes of the browser APIs the client injects, for unit tests: no test DOM
  * has EventSource, Web Locks or a cross-context BroadcastChannel.
  */
-import type { EventSourceLike, NetworkStatus, Timers } from '../eventStream'
-import type { BroadcastChannelLike, LockManagerLike } from '../sharedStream'
-import type { Unsubscribe } from '../types'
+import type { EventSourceLike, NetworkStatus, Timers } from '../eventStream.js'
+import type { BroadcastChannelLike, LockManagerLike } from '../sharedStream.js'
+import type { Unsubscribe } from '../types.js'
 
 /** An invalidation as it crosses the wire (revisions are plain strings there). */
 export interface WireInvalidation {
@@ -22,7 +22,10 @@ export class FakeEventSource implements EventSourceLike {
   closed = false
   private readonly handlers = new Map<string, Set<Handler>>()
 
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    readonly withCredentials = false,
+  ) {}
 
   addEventListener(type: string, listener: Handler): void {
     let set = this.handlers.get(type)
@@ -59,27 +62,48 @@ export class FakeEventSource implements EventSourceLike {
 }
 
 /** A factory that records every EventSource it creates. */
-export function eventSourceFactory(): { create: (url: string) => FakeEventSource; instances: FakeEventSource[] } {
+export function eventSourceFactory(): {
+  create: (url: string, init?: { withCredentials?: boolean }) => FakeEventSource
+  instances: FakeEventSource[]
+} {
   const instances: FakeEventSource[] = []
   return {
     instances,
-    create(url) {
-      const source = new FakeEventSource(url)
+    create(url, init) {
+      const source = new FakeEventSource(url, init?.withCredentials ?? false)
       instances.push(source)
       return source
     },
   }
 }
 
-/** Timers the test advances by hand. */
+/** Timers and a clock the test advances by hand. */
 export class FakeTimers implements Timers {
   private next = 1
-  readonly pending = new Map<number, { fn: () => void; ms: number }>()
+  private clock = 0
+  readonly pending = new Map<number, { fn: () => void; ms: number; due: number }>()
 
   setTimeout(fn: () => void, ms: number): unknown {
     const id = this.next++
-    this.pending.set(id, { fn, ms })
+    this.pending.set(id, { fn, ms, due: this.clock + ms })
     return id
+  }
+
+  /** The fake clock, in ms. */
+  now = (): number => this.clock
+
+  /** Moves the clock forward, running every timer that falls due, in order. */
+  advance(ms: number): void {
+    const end = this.clock + ms
+    for (;;) {
+      let first: [number, { fn: () => void; due: number }] | undefined
+      for (const entry of this.pending) if (entry[1].due <= end && (!first || entry[1].due < first[1].due)) first = entry
+      if (!first) break
+      this.pending.delete(first[0])
+      this.clock = Math.max(this.clock, first[1].due)
+      first[1].fn()
+    }
+    this.clock = end
   }
 
   clearTimeout(handle: unknown): void {
@@ -119,10 +143,25 @@ export class FakeNetwork implements NetworkStatus {
   }
 }
 
-/** Web Locks for several simulated tabs: exclusive, granted in request order, abortable. */
+/**
+ * Web Locks for several simulated tabs: exclusive, granted in request order,
+ * abortable, and stealable (the holder's request rejects with an AbortError
+ * and the lock goes to the thief at once, as the spec says).
+ */
 export class FakeLocks {
-  private readonly held = new Set<string>()
+  private readonly holders = new Map<string, { reject: (error: unknown) => void; token: object }>()
   private readonly queues = new Map<string, Array<() => void>>()
+
+  get held(): { has(name: string): boolean } {
+    return { has: (name) => this.holders.has(name) }
+  }
+
+  /** A lock manager whose every request rejects, as in a sandboxed frame. */
+  static unavailable(): LockManagerLike {
+    return {
+      request: () => Promise.reject(Object.assign(new Error('Access denied'), { name: 'SecurityError' })),
+    }
+  }
 
   /** The lock manager of one tab. */
   manager(): LockManagerLike {
@@ -130,16 +169,34 @@ export class FakeLocks {
       request: (name, options, callback) =>
         new Promise((resolve, reject) => {
           const grant = () => {
-            this.held.add(name)
+            const token = {}
+            this.holders.set(name, { reject, token })
+            const done = () => {
+              if (this.holders.get(name)?.token !== token) return
+              this.holders.delete(name)
+              this.queues.get(name)?.shift()?.()
+            }
             Promise.resolve()
               .then(() => callback({ name }))
-              .then(resolve, reject)
-              .finally(() => {
-                this.held.delete(name)
-                this.queues.get(name)?.shift()?.()
-              })
+              .then(
+                (v) => {
+                  if (this.holders.get(name)?.token === token) resolve(v)
+                  done()
+                },
+                (e) => {
+                  reject(e)
+                  done()
+                },
+              )
           }
-          if (!this.held.has(name)) {
+          if (options.steal) {
+            const holder = this.holders.get(name)
+            this.holders.delete(name)
+            holder?.reject(Object.assign(new Error('lock stolen'), { name: 'AbortError' }))
+            grant()
+            return
+          }
+          if (!this.holders.has(name)) {
             grant()
             return
           }
@@ -223,6 +280,7 @@ export interface Recorded {
   headers: Record<string, string>
   body: unknown
   signal?: AbortSignal
+  credentials?: RequestCredentials
 }
 
 /** A fake `fetch` that records requests and answers with `respond`. */
@@ -237,6 +295,7 @@ export function fakeFetch(respond: (req: Recorded) => Response | Promise<Respons
       headers,
       body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
       signal: init.signal ?? undefined,
+      credentials: init.credentials,
     }
     calls.push(req)
     if (init.signal?.aborted) throw Object.assign(new Error('aborted'), { name: 'AbortError' })

@@ -1,4 +1,5 @@
-import { createClient, pinionSync, type ClientOptions, type PinionClient } from '@pinion/client'
+import { createClient, type ClientOptions, type PinionClient } from '@pinion/client'
+import { pinionSync } from '@pinion/client/pinia'
 import type { Pinia, PiniaPlugin } from 'pinia'
 import { markRaw, type App, type InjectionKey } from 'vue'
 import { useSyncStatusStore } from '@/stores/syncStatus'

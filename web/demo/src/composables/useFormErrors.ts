@@ -1,12 +1,12 @@
 import { PreconditionFailedError, ProblemError, ValidationError, type FieldError } from '@pinion/client'
-import { ref } from 'vue'
+import { nextTick, ref } from 'vue'
 
 /**
  * Runs a form's write and turns its failure into what the form shows: the
  * server's per-field messages (from a 422) next to each field, and one
  * form-level message for the rest.
  */
-export function useFormErrors() {
+export function useFormErrors(formSelector?: string) {
   const errors = ref<FieldError[]>([])
   const formError = ref<string | null>(null)
   /** Set by a 412: the revision that beat ours. */
@@ -38,6 +38,12 @@ export function useFormErrors() {
     } catch (error) {
       if (error instanceof ValidationError) {
         errors.value = error.errors
+        if (formSelector) {
+          // Keyboard and screen-reader users land on the first field to fix.
+          void nextTick(() =>
+            document.querySelector<HTMLElement>(`${formSelector} [aria-invalid="true"]`)?.focus(),
+          )
+        }
         const whole = error.errors.find((e) => e.pointer === '')
         if (whole || error.errors.length === 0) formError.value = whole?.message ?? error.detail
       } else if (error instanceof PreconditionFailedError) {

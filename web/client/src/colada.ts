@@ -1,0 +1,44 @@
+/**
+ * Pinia Colada adapter (`@pinion/client/colada`). Typed structurally: it
+ * imports nothing from `@pinia/colada`, so it adds no dependency.
+ *
+ * ```ts
+ * const queryCache = useQueryCache()
+ * connectColada(pinion, queryCache)   // every topic's snapshot under ['pinion', topic]
+ * const { data } = useQuery(pinionQuery(pinion, 'cart'))
+ * ```
+ */
+import type { PinionClient } from './client.js'
+import { connectQueryCache, snapshotKey, type ConnectOptions } from './query.js'
+import type { TopicMap, Unsubscribe } from './types.js'
+
+/** The part of Pinia Colada's `QueryCache` the adapter uses. */
+export interface ColadaQueryCacheLike {
+  invalidateQueries(filters: { key: readonly unknown[] }): unknown
+  setQueryData(key: readonly unknown[], data: unknown): unknown
+  getQueryData(key: readonly unknown[]): unknown
+}
+
+/** Invalidations of Pinion topics mark queries stale or update snapshot queries in place. */
+export function connectColada(client: PinionClient<any>, queryCache: ColadaQueryCacheLike, options?: ConnectOptions): Unsubscribe {
+  return connectQueryCache(
+    client,
+    {
+      invalidate: (key) => queryCache.invalidateQueries({ key }),
+      setData: (key, data) => queryCache.setQueryData(key, data),
+      getData: (key) => queryCache.getQueryData(key),
+    },
+    options,
+  )
+}
+
+/** `useQuery` options of a topic's snapshot. */
+export function pinionQuery<T extends TopicMap, K extends keyof T & string>(client: PinionClient<T>, topic: K) {
+  return {
+    key: snapshotKey(topic) as readonly unknown[],
+    query: () => client.get(topic),
+    staleTime: Infinity,
+  }
+}
+
+export { snapshotKey }
