@@ -403,6 +403,15 @@ func relax(s *schema, kind string) *schema {
 			return &widened
 		}
 	}
+	// A string with one pattern admits "" by widening the pattern, not by
+	// an anyOf of two string forms: several client generators (ogen)
+	// refuse a union of two strings.
+	if kind == "string" && s.pattern != "" && len(s.patterns) == 0 && s.format == "" && !s.hasConst &&
+		s.enum == nil && s.not == nil && s.anyOf == nil && (s.minLength == nil || *s.minLength == 0) {
+		widened := *s
+		widened.pattern = emptyOr(s.pattern)
+		return &widened
+	}
 	zero := &schema{types: []string{kind}}
 	switch kind {
 	case "string", "integer", "number", "boolean":
@@ -417,4 +426,15 @@ func relax(s *schema, kind string) *schema {
 	rules := *s
 	rules.description = ""
 	return &schema{description: s.description, anyOf: []*schema{zero, &rules}}
+}
+
+// emptyOr widens a pattern to also match "": ^[a-z]+$ becomes ^[a-z]*$,
+// any other pattern p becomes ^$|p.
+func emptyOr(p string) string {
+	if body, ok := strings.CutPrefix(p, "^["); ok {
+		if class, ok := strings.CutSuffix(body, "]+$"); ok && !strings.ContainsAny(class, "[]") {
+			return "^[" + class + "]*$"
+		}
+	}
+	return "^$|" + p
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/internal/clientip"
+	"github.com/pinionkit/pinion/protocol"
 )
 
 // Security is what a server exposed beyond a trusted loopback needs.
@@ -129,7 +130,7 @@ func (s *Server) security(eventsPath string) {
 				}
 				switch cc := h.Get("Cache-Control"); {
 				case cc == "":
-					h.Set("Cache-Control", "private, no-cache")
+					h.Set("Cache-Control", protocol.CachePrivate)
 				case !strings.Contains(cc, "private") && !strings.Contains(cc, "no-store"):
 					cc = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(cc, "public, ", ""), "public", ""))
 					h.Set("Cache-Control", strings.TrimSuffix("private, "+cc, ", "))

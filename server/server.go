@@ -159,7 +159,7 @@ func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *s
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnState: func(c net.Conn, state http.ConnState) {
 			if state == http.StateNew {
-				watchPeer(c, peerTimeout)
+				watchPeer(c, s.peerTimeout())
 			}
 		},
 	}
@@ -171,8 +171,14 @@ func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *s
 }
 
 // peerTimeout is how long sent data may stay unacknowledged before the
-// kernel drops the connection: the stream write timeout's default.
-const peerTimeout = 10 * time.Second
+// kernel drops the connection: the stream write timeout, so that a
+// vanished peer is freed within about heartbeat + write timeout.
+func (s *Server) peerTimeout() time.Duration {
+	if s.cfg.StreamWriteTimeout > 0 {
+		return s.cfg.StreamWriteTimeout
+	}
+	return 10 * time.Second
+}
 
 // Open listens on the configured address, so that bind errors surface
 // before Run and tests can learn the port of ":0".

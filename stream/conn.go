@@ -45,6 +45,7 @@ type conn struct {
 	behind   bool      // the queue overflowed: the stream ends
 	finished bool      // the handler returned: out must not be touched
 	cutAt    time.Time // if set, no write may have a later deadline
+	armed    time.Time // the deadline last set by arm
 }
 
 func newConn(principal, address string, keys []store.Key, out sink) *conn {
@@ -110,17 +111,32 @@ func (c *conn) cut(at time.Time) {
 
 // arm sets the deadline of the next write: now plus timeout, or the cut.
 // It reports false when the stream fell behind and must end instead.
+//
+// Moving a socket's deadline costs about as much as a tenth of the write
+// itself, so a deadline that still has more than half the timeout to run
+// is kept: every write is then bounded by between timeout/2 and timeout
+// from its start, and a busy stream moves its deadline a few times per
+// timeout instead of once per event.
 func (c *conn) arm(now time.Time, timeout time.Duration) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.behind {
 		return false
 	}
-	dl := now.Add(timeout)
-	if !c.cutAt.IsZero() && c.cutAt.Before(dl) {
-		dl = c.cutAt
+	if !c.cutAt.IsZero() {
+		dl := now.Add(timeout)
+		if c.cutAt.Before(dl) {
+			dl = c.cutAt
+		}
+		_ = c.out.SetWriteDeadline(dl)
+		c.armed = dl
+		return true
 	}
-	_ = c.out.SetWriteDeadline(dl)
+	if c.armed.Sub(now) > timeout/2 {
+		return true
+	}
+	c.armed = now.Add(timeout)
+	_ = c.out.SetWriteDeadline(c.armed)
 	return true
 }
 

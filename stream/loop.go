@@ -31,7 +31,7 @@ func (h *Hub) run(ctx context.Context, c *conn, cursor string) error {
 	if !h.write(c, nil) {
 		return nil
 	}
-	heads, head, err := h.src.Heads(ctx, c.keys)
+	heads, head, err := h.heads(ctx, c.keys)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -217,4 +217,24 @@ func (h *Hub) replay(cursor string, keys []store.Key, heads []store.Change, head
 		out = append(out, h.invalidation(ch, ch.Revision))
 	}
 	return out
+}
+
+// heads reads the subscribed documents' heads on a goroutine of its own,
+// waited for here: a store's read can be deep (the embedded SQLite is
+// transpiled C), and on the stream's goroutine it would grow that stack
+// for the whole life of the stream, which is most of an idle stream's
+// memory.
+func (h *Hub) heads(ctx context.Context, keys []store.Key) ([]store.Change, store.Revision, error) {
+	type result struct {
+		heads []store.Change
+		head  store.Revision
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		heads, head, err := h.src.Heads(ctx, keys)
+		done <- result{heads, head, err}
+	}()
+	r := <-done
+	return r.heads, r.head, r.err
 }

@@ -315,7 +315,11 @@ type server struct {
 // startServer starts the binary on a random port and waits until it
 // answers /healthz.
 func startServer(ctx context.Context, cfg Config) (*server, error) {
-	cmd := exec.Command(cfg.Bin, "-addr", "127.0.0.1:0", "-data", cfg.Data, "-no-app", "-log-level", "info")
+	// The write rate limits are off: the writers all come from one
+	// address, and the harness wants as many writes in flight at the kill
+	// as the server takes.
+	cmd := exec.Command(cfg.Bin, "-addr", "127.0.0.1:0", "-data", cfg.Data, "-no-app", "-log-level", "info",
+		"-rate-per-principal", "0", "-rate-per-address", "0", "-new-principals-per-address", "0")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -77,9 +77,9 @@ describe('the packed @pinion/client', () => {
     const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'))
     expect(pkg.private).toBeUndefined()
     expect(pkg.sideEffects).toBe(false)
-    expect(pkg.peerDependenciesMeta).toEqual({ pinia: { optional: true }, vue: { optional: true } })
+    expect(pkg.peerDependenciesMeta).toEqual({ pinia: { optional: true }, vue: { optional: true }, '@vue/devtools-api': { optional: true } })
     expect(pkg.dependencies ?? {}).toEqual({})
-    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './transport', './pinia', './vue']))
+    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './transport', './pinia', './vue', './tanstack', './colada', './devtools']))
     for (const [entry, target] of Object.entries(pkg.exports as Record<string, unknown>)) {
       if (typeof target === 'string') continue
       const { types, import: js } = target as { types: string; import: string }

@@ -118,6 +118,8 @@ export class HttpApi {
   private readonly headersProvider: HeadersProvider | undefined
   private readonly timeoutMs: number
   private readonly cache = new Map<string, Snapshot>()
+  /** Told about every snapshot read that got an answer (devtools, metrics). */
+  onRead: ((event: { topic: string; status: 200 | 304; revision: string }) => void) | null = null
 
   constructor(options: HttpOptions) {
     this.baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '')
@@ -165,9 +167,13 @@ export class HttpApi {
       options.timeoutMs ?? this.timeoutMs,
       `GET ${topic}`,
     )
-    if (res.status === 304 && cached) return structuredClone(cached) as Snapshot<T>
+    if (res.status === 304 && cached) {
+      this.onRead?.({ topic, status: 304, revision: cached.revision })
+      return structuredClone(cached) as Snapshot<T>
+    }
     if (!res.ok) throw await errorFromResponse(res)
     const snapshot = parseSnapshot<T>(await res.json())
+    this.onRead?.({ topic, status: 200, revision: snapshot.revision })
     if (options.force) this.cache.set(topic, structuredClone(snapshot))
     else this.remember(topic, snapshot)
     return snapshot

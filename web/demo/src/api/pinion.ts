@@ -1,4 +1,5 @@
 import { createClient, type ClientOptions, type PinionClient } from '@pinion/client'
+import { pinionDevtools } from '@pinion/client/devtools'
 import { pinionSync } from '@pinion/client/pinia'
 import type { Pinia, PiniaPlugin } from 'pinia'
 import { markRaw, type App, type InjectionKey } from 'vue'
@@ -35,10 +36,18 @@ export function installPinion(app: App, pinia: Pinia, pinion: Pinion): void {
   const client = markRaw(pinion)
   const provideClient: PiniaPlugin = () => ({ $pinion: client })
   pinia.use(provideClient)
+  // The Pinion timeline and topic inspector in Vue Devtools (development builds).
+  const devtools = import.meta.env.DEV ? pinionDevtools(app, pinion) : null
   pinia.use(
     pinionSync(pinion, {
-      onApply: (snapshot, { topic }) => status.applied(topic, snapshot.revision),
-      onError: (error, { topic }) => status.failed(topic, error),
+      onApply: (snapshot, info) => {
+        status.applied(info.topic, snapshot.revision)
+        devtools?.applied(snapshot, info)
+      },
+      onError: (error, info) => {
+        status.failed(info.topic, error)
+        devtools?.failed(error, info)
+      },
     }),
   )
 }

@@ -370,7 +370,7 @@ export interface components {
             /** @description The lines of the cart, one per product, at most 50. */
             items: components["schemas"]["CartItem"][];
             /** @description A discount code; empty when none is applied. */
-            coupon: "" | string;
+            coupon: string;
         };
         /** @description The input of the add-item action of cart. */
         CartAddItemInput: {
@@ -390,7 +390,7 @@ export interface components {
             /** @description The lines of the cart, one per product, at most 50. */
             items?: components["schemas"]["CartItemInput"][];
             /** @description A discount code; empty when none is applied. */
-            coupon?: "" | string;
+            coupon?: string;
         };
         CartItem: {
             /** @description Identifies the product. */
@@ -417,7 +417,7 @@ export interface components {
             /** @description The lines of the cart, one per product, at most 50. */
             items?: components["schemas"]["CartItemInput"][] | null;
             /** @description A discount code; empty when none is applied. */
-            coupon?: "" | string | null;
+            coupon?: string | null;
         };
         /** @description The input of the remove-item action of cart. */
         CartRemoveItemInput: {
