@@ -9,6 +9,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/topic"
 )
 
@@ -212,4 +213,15 @@ func (c *Cart) remove(i int) {
 
 func unknownSKU() error {
 	return topic.Reject("sku", "exists", "", "sku does not match any item in the cart")
+}
+
+// Policies are the demo's authorisation with bearer tokens (-auth jwt):
+// everyone may read app-settings, and only a caller whose roles claim
+// holds admin may change it. The other topics are the caller's own.
+func Policies() auth.Policies {
+	return auth.Policies{
+		"app-settings": {
+			Write: func(id auth.Identity, _ string, _ []byte) bool { return id.HasClaim("roles", "admin") },
+		},
+	}
 }

@@ -2,6 +2,9 @@ package handlers
 
 import (
 	"cmp"
+	"context"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -42,13 +45,21 @@ func Events(topics *topic.Set, hub Streamer, who auth.Authenticator) echo.Handle
 			}
 			selected = append(selected, t)
 		}
-		principal, err := who.Authenticate(c.Response(), c.Request())
+		id, err := auth.Identify(who, c.Response(), c.Request())
 		if err != nil {
 			return err
 		}
-		keys := make([]store.Key, 0, len(selected))
-		for _, t := range selected {
-			keys = append(keys, keyFor(t, principal))
+		var keys []store.Key
+		if len(names) == 0 {
+			_, keys = readable(who, id, selected)
+		} else {
+			for _, t := range selected {
+				key, err := access(who, id, t, auth.OpRead, nil)
+				if err != nil {
+					return err
+				}
+				keys = append(keys, key)
+			}
 		}
 		slices.SortFunc(keys, func(a, b store.Key) int { return cmp.Compare(a.Topic, b.Topic) })
 		// The header wins over the parameter; an empty value counts as
@@ -57,21 +68,34 @@ func Events(topics *topic.Set, hub Streamer, who auth.Authenticator) echo.Handle
 		if cursor == "" {
 			cursor = c.QueryParam(protocol.QueryLastEventID)
 		}
-		return hub.Serve(c.Response(), c.Request(), stream.Subscription{
-			Principal: principal,
-			Address:   ClientAddress(c.Request()),
-			Keys:      keys,
-			Cursor:    cursor,
-		})
+		sub := stream.Subscription{Principal: id.Principal, Address: ClientAddress(who, c.Request()), Keys: keys, Cursor: cursor}
+		if id.Expires.IsZero() {
+			return hub.Serve(c.Response(), c.Request(), sub)
+		}
+		// The stream lives as long as its credential: at expiry it ends
+		// with an event telling the client to authenticate again (and
+		// resume from its last cursor, so nothing is lost).
+		r := c.Request()
+		ctx, cancel := context.WithDeadline(r.Context(), id.Expires)
+		defer cancel()
+		err = hub.Serve(c.Response(), r.WithContext(ctx), sub)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil && c.Response().Committed {
+			_, _ = io.WriteString(c.Response(), "event: "+protocol.EventReauthenticate+"\ndata: {\"reason\":\"credential-expired\"}\n\n")
+			_ = http.NewResponseController(c.Response()).Flush()
+			return nil
+		}
+		return err
 	}
 }
 
-// ClientAddress is the client address that per-address limits count: for
-// now the connection's remote host, so behind a proxy every client shares
-// the proxy's address (keep -max-streams-per-address at 0 there). Trusted
-// proxy headers are issue 9's to interpret; this is the one function to
-// replace when they are.
-func ClientAddress(r *http.Request) string {
+// ClientAddress is the client address that per-address limits count. The
+// server's authenticator knows the trusted proxies (-trusted-proxies) and
+// answers it, grouping IPv6 by /64 as the write limits do; without one,
+// it is the connection's remote host.
+func ClientAddress(who auth.Authenticator, r *http.Request) string {
+	if a, ok := who.(interface{ ClientAddress(*http.Request) string }); ok {
+		return a.ClientAddress(r)
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

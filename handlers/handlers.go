@@ -6,10 +6,12 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/protocol"
 	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/topic"
@@ -39,12 +41,38 @@ func resolve(topics *topic.Set, name string) (*topic.Topic, error) {
 }
 
 // keyFor names the caller's document of t: per-principal topics are keyed
-// by the principal, which never appears in a URL.
-func keyFor(t *topic.Topic, principal string) store.Key {
-	if t.Scope() == topic.PerPrincipal {
-		return store.Key{Topic: t.Name(), Principal: principal}
+// by the principal and per-tenant ones by the verified tenant, neither of
+// which ever appears in a URL. A caller without a tenant has no document
+// of a per-tenant topic.
+func keyFor(t *topic.Topic, id auth.Identity) (store.Key, bool) {
+	switch t.Scope() {
+	case topic.PerPrincipal:
+		return store.Key{Topic: t.Name(), Principal: id.Principal}, true
+	case topic.PerTenant:
+		if id.Tenant == "" {
+			return store.Key{}, false
+		}
+		// "tenant:" cannot begin a principal of Pinion's authenticators
+		// ("browser:", "user:"), so the two kinds of keys never meet.
+		return store.Key{Topic: t.Name(), Principal: "tenant:" + id.Tenant}, true
 	}
-	return store.Key{Topic: t.Name()}
+	return store.Key{Topic: t.Name()}, true
+}
+
+// access is the one place that decides whether the caller may do op on
+// t: the tenant scope, then the topic's policy (asked through the
+// authenticator, which holds the policies). current is the document before
+// a write, nil for reads.
+func access(who auth.Authenticator, id auth.Identity, t *topic.Topic, op string, current []byte) (store.Key, error) {
+	key, ok := keyFor(t, id)
+	if !ok {
+		return store.Key{}, &auth.Refusal{Err: auth.ErrForbidden,
+			Detail: fmt.Sprintf("Topic %q is kept per tenant, and the caller's credential names no tenant.", t.Name())}
+	}
+	if err := auth.Authorize(who, id, t.Name(), op, current); err != nil {
+		return store.Key{}, err
+	}
+	return key, nil
 }
 
 func etag(r store.Revision) string { return `"` + r.String() + `"` }
@@ -53,7 +81,7 @@ func etag(r store.Revision) string { return `"` + r.String() + `"` }
 // must never be shared by a cache between users.
 func setCaching(h http.Header, t *topic.Topic, rev store.Revision) {
 	h.Set("ETag", etag(rev))
-	if t.Scope() == topic.PerPrincipal {
+	if t.Scope() != topic.Shared {
 		h.Set("Cache-Control", protocol.CachePrivate)
 		h.Set("Vary", protocol.VaryPrincipal)
 	} else {

@@ -19,11 +19,15 @@ func Snapshot(topics *topic.Set, docs Reader, who auth.Authenticator) echo.Handl
 		if err != nil {
 			return err
 		}
-		principal, err := who.Authenticate(c.Response(), c.Request())
+		id, err := auth.Identify(who, c.Response(), c.Request())
 		if err != nil {
 			return err
 		}
-		doc, err := docs.Get(c.Request().Context(), keyFor(t, principal))
+		key, err := access(who, id, t, auth.OpRead, nil)
+		if err != nil {
+			return err
+		}
+		doc, err := docs.Get(c.Request().Context(), key)
 		if err != nil {
 			return err
 		}
@@ -33,6 +37,22 @@ func Snapshot(topics *topic.Set, docs Reader, who auth.Authenticator) echo.Handl
 		}
 		return writeSnapshot(c, t, doc)
 	}
+}
+
+// readable returns the topics id may read and the keys of its documents,
+// leaving out the others without a trace: a caller never learns of a
+// topic (or a tenant) it may not see.
+func readable(who auth.Authenticator, id auth.Identity, ts []*topic.Topic) ([]*topic.Topic, []store.Key) {
+	out, keys := ts[:0:0], make([]store.Key, 0, len(ts))
+	for _, t := range ts {
+		key, err := access(who, id, t, auth.OpRead, nil)
+		if err != nil {
+			continue
+		}
+		out = append(out, t)
+		keys = append(keys, key)
+	}
+	return out, keys
 }
 
 // Heads reads the current revisions of many documents at once.
@@ -51,15 +71,11 @@ type topicEntry struct {
 // caller's current revision of each.
 func List(topics *topic.Set, docs Heads, who auth.Authenticator) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		principal, err := who.Authenticate(c.Response(), c.Request())
+		id, err := auth.Identify(who, c.Response(), c.Request())
 		if err != nil {
 			return err
 		}
-		all := topics.All()
-		keys := make([]store.Key, len(all))
-		for i, t := range all {
-			keys[i] = keyFor(t, principal)
-		}
+		all, keys := readable(who, id, topics.All())
 		changes, _, err := docs.Heads(c.Request().Context(), keys)
 		if err != nil {
 			return err

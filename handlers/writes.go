@@ -17,6 +17,9 @@ import (
 // write is what every write request shares: the target document, the
 // If-Match precondition and the X-Source-Id to echo in the invalidation.
 type write struct {
+	who      auth.Authenticator
+	id       auth.Identity
+	op       string
 	topic    *topic.Topic
 	key      store.Key
 	ifMatch  precondition
@@ -25,17 +28,25 @@ type write struct {
 
 // prepare resolves the topic and the caller and validates the write
 // headers, before any body is read.
-func prepare(c echo.Context, topics *topic.Set, who auth.Authenticator) (write, error) {
+func prepare(c echo.Context, topics *topic.Set, who auth.Authenticator, op string) (write, error) {
 	t, err := resolve(topics, c.Param("topic"))
 	if err != nil {
 		return write{}, err
 	}
-	principal, err := who.Authenticate(c.Response(), c.Request())
+	id, err := auth.Identify(who, c.Response(), c.Request())
 	if err != nil {
 		return write{}, err
 	}
+	if op == "" {
+		op = auth.OpAction(c.Param("action"))
+	}
+	key, ok := keyFor(t, id)
+	if !ok {
+		_, err := access(who, id, t, op, nil)
+		return write{}, err
+	}
 	h := c.Request().Header
-	w := write{topic: t, key: keyFor(t, principal)}
+	w := write{who: who, id: id, op: op, topic: t, key: key}
 	if values := h.Values("If-Match"); len(values) > 0 {
 		any, tags, ok := parseETags(values)
 		if !ok || (!any && len(tags) == 0) {
@@ -58,6 +69,11 @@ func prepare(c echo.Context, topics *topic.Set, who auth.Authenticator) (write, 
 func (w write) commit(c echo.Context, docs Writer, change topic.Write) error {
 	ctx := c.Request().Context()
 	doc, err := docs.Update(ctx, w.key, w.sourceID, func(cur store.Document) ([]byte, error) {
+		// The policy sees the document as it is under the write lock, so
+		// that no write slips in between the decision and the change.
+		if _, err := access(w.who, w.id, w.topic, w.op, document(w.topic, cur)); err != nil {
+			return nil, err
+		}
 		if !w.ifMatch.matches(cur.Revision) {
 			return nil, &apiError{status: http.StatusPreconditionFailed, current: &cur.Revision,
 				detail: "If-Match does not name the current revision " + cur.Revision.String() + "; nothing was changed."}
@@ -113,7 +129,7 @@ func checkMediaType(header, want string) error {
 // Replace serves PUT /api/topics/:topic.
 func Replace(topics *topic.Set, docs Writer, who auth.Authenticator, limit int64) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		w, err := prepare(c, topics, who)
+		w, err := prepare(c, topics, who, auth.OpReplace)
 		if err != nil {
 			return err
 		}
@@ -133,7 +149,7 @@ func Replace(topics *topic.Set, docs Writer, who auth.Authenticator, limit int64
 // merged document is validated as a whole.
 func Patch(topics *topic.Set, docs Writer, who auth.Authenticator, limit int64) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		w, err := prepare(c, topics, who)
+		w, err := prepare(c, topics, who, auth.OpPatch)
 		if err != nil {
 			return err
 		}
@@ -152,7 +168,7 @@ func Patch(topics *topic.Set, docs Writer, who auth.Authenticator, limit int64) 
 // Action serves POST /api/topics/:topic/actions/:action.
 func Action(topics *topic.Set, docs Writer, who auth.Authenticator, limit int64) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		w, err := prepare(c, topics, who)
+		w, err := prepare(c, topics, who, "")
 		if err != nil {
 			return err
 		}
@@ -176,7 +192,7 @@ func Action(topics *topic.Set, docs Writer, who auth.Authenticator, limit int64)
 // default, at a new revision (revisions never go back).
 func Reset(topics *topic.Set, docs Writer, who auth.Authenticator) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		w, err := prepare(c, topics, who)
+		w, err := prepare(c, topics, who, auth.OpReset)
 		if err != nil {
 			return err
 		}

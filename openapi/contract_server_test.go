@@ -81,6 +81,10 @@ func (a testAuth) Authenticate(w http.ResponseWriter, r *http.Request) (string, 
 	return id.Principal, err
 }
 
+func (a testAuth) StartSession(w http.ResponseWriter, r *http.Request) (auth.Identity, error) {
+	return a.Identify(w, r)
+}
+
 func (a testAuth) Identify(w http.ResponseWriter, r *http.Request) (auth.Identity, error) {
 	if ck, err := r.Cookie(authCookie); err == nil {
 		switch ck.Value {

@@ -28,6 +28,12 @@ func TestContract(t *testing.T) {
 	}
 	t.Run("refused commands", s.refusedCommands)
 	t.Run("events", s.eventRoutes)
+	t.Run("session", func(t *testing.T) {
+		b := s.browser()
+		b.do(t, call{method: "POST", path: "/api/session", want: 204})
+		b.do(t, call{method: "POST", path: "/api/session", headers: []string{"Cookie", authCookie + "=none"}, want: 401})
+		b.do(t, call{method: "DELETE", path: "/api/session", want: 204})
+	})
 	t.Run("no operation", s.unmatched)
 
 	if !t.Failed() {

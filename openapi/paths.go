@@ -240,15 +240,18 @@ func jsonBody(media, schemaName string) *object {
 }
 
 func scopeNote(t *topic.Topic) string {
-	if t.Scope() == topic.PerPrincipal {
+	switch t.Scope() {
+	case topic.PerPrincipal:
 		return "Scope: per-principal. Every caller has a document of their own under this name; the URL never names the principal."
+	case topic.PerTenant:
+		return "Scope: per-tenant. Every tenant has a document of its own under this name; the tenant comes from the caller's verified credential, never from the URL."
 	}
 	return "Scope: shared. One document for everyone allowed to read it."
 }
 
 // cacheHeaders adds the cache headers a snapshot of t is sent with.
 func (d *document) cacheHeaders(h *object, t *topic.Topic) *object {
-	if t.Scope() == topic.PerPrincipal {
+	if t.Scope() != topic.Shared {
 		return h.set("Cache-Control", d.header(HeaderPrivateNoCache)).set("Vary", d.header(HeaderVaryPrincipal))
 	}
 	return h.set("Cache-Control", d.header(HeaderNoCache)).set("Vary", d.header("VaryCookie"))

@@ -110,12 +110,17 @@ const (
 const (
 	EventReady        = "ready"
 	EventInvalidation = "invalidation"
+	// EventReauthenticate is the last event of a stream whose credential
+	// expired: the client authenticates again and reconnects with its
+	// last cursor.
+	EventReauthenticate = "reauthenticate"
 )
 
 // Scope names, as GET /api/topics spells them.
 const (
 	ScopeShared       = "shared"
 	ScopePerPrincipal = "per-principal"
+	ScopePerTenant    = "per-tenant"
 )
 
 // SessionCookie is the default name of the development authenticator's

@@ -24,6 +24,7 @@ type guard struct {
 	perPrincipal *keyedLimiter
 	perAddress   *keyedLimiter
 	fresh        *newPrincipals
+	policies     auth.Policies
 	now          func() time.Time
 }
 
@@ -58,6 +59,30 @@ func (g *guard) Identify(w http.ResponseWriter, r *http.Request) (auth.Identity,
 	}
 	return id, nil
 }
+
+// Authorize is the policies' decision (auth.Authorizer).
+func (g *guard) Authorize(id auth.Identity, topic, op string, current []byte) error {
+	return g.policies.Decide(id, topic, op, current)
+}
+
+// StartSession and EndSession forward to the authenticator's sessions.
+func (g *guard) StartSession(w http.ResponseWriter, r *http.Request) (auth.Identity, error) {
+	s, ok := g.inner.(auth.Sessions)
+	if !ok {
+		return auth.Identity{}, &auth.Refusal{Err: auth.ErrUnauthenticated, Detail: "This server's authenticator keeps no sessions."}
+	}
+	return s.StartSession(w, r)
+}
+
+func (g *guard) EndSession(w http.ResponseWriter, r *http.Request) {
+	if s, ok := g.inner.(auth.Sessions); ok {
+		s.EndSession(w, r)
+	}
+}
+
+// ClientAddress is the client address per-address limits count (the
+// stream caps too): behind a trusted proxy, the forwarded one; IPv6 by /64.
+func (g *guard) ClientAddress(r *http.Request) string { return g.addrs.Key(r) }
 
 func isWrite(method string) bool {
 	switch method {

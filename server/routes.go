@@ -35,9 +35,10 @@ type route struct {
 // Tags of the fixed operations. They have capitals and spaces, which topic
 // names cannot have, so a topic named events still gets a tag of its own.
 var (
-	tagTopics = openapi.Tag{Name: "Topics", Description: "The topics the caller may read, with the caller's current revision of each."}
-	tagEvents = openapi.Tag{Name: "Event stream", Description: "The event stream: one Server-Sent Events connection for any number of topics."}
-	tagServer = openapi.Tag{Name: "Server", Description: "Health, readiness and this document."}
+	tagTopics  = openapi.Tag{Name: "Topics", Description: "The topics the caller may read, with the caller's current revision of each."}
+	tagEvents  = openapi.Tag{Name: "Event stream", Description: "The event stream: one Server-Sent Events connection for any number of topics."}
+	tagSession = openapi.Tag{Name: "Session", Description: "A browser session cookie made from a bearer token."}
+	tagServer  = openapi.Tag{Name: "Server", Description: "Health, readiness and this document."}
 )
 
 // Statuses shared by groups of operations.
@@ -111,6 +112,23 @@ func api() []route {
 			Description: "{actionAbout} The input is validated, the change is computed on the server, and the changed document is validated again." + committed,
 			Params:      writeParams, Request: openapi.ActionBody, Responses: snapshotOK, Errors: bodyWriteErrors,
 		}, func(d deps) echo.HandlerFunc { return handlers.Action(d.topics, d.st, d.who, d.limit) }},
+
+		{openapi.Operation{
+			Method: http.MethodPost, Path: "/api/session", ID: "startSession", Tag: tagSession,
+			Summary:     "Start a browser session",
+			Description: "With bearer-token authentication (-auth jwt), turns the token in Authorization into an HttpOnly session cookie that expires with the token, so that a browser's EventSource is authenticated without a token in its URL. With the development authenticator, sets the browser's session cookie.",
+			Responses: []openapi.Response{{Status: http.StatusNoContent, Description: "The session cookie is set.",
+				Headers: []string{openapi.HeaderPrivateNoCache, openapi.HeaderSetCookie}}},
+			Errors: []int{http.StatusUnauthorized},
+		}, func(d deps) echo.HandlerFunc { return handlers.StartSession(d.who) }},
+
+		{openapi.Operation{
+			Method: http.MethodDelete, Path: "/api/session", ID: "endSession", Tag: tagSession,
+			Summary:     "End the browser session",
+			Description: "Clears the session cookie.",
+			Responses: []openapi.Response{{Status: http.StatusNoContent, Description: "The session cookie is cleared.",
+				Headers: []string{openapi.HeaderPrivateNoCache, openapi.HeaderSetCookie}}},
+		}, func(d deps) echo.HandlerFunc { return handlers.EndSession(d.who) }},
 
 		{openapi.Operation{
 			Method: http.MethodGet, Path: "/api/events", ID: "streamEvents", Tag: tagEvents,

@@ -42,6 +42,8 @@ type Security struct {
 	// counted at their declared length (or the body limit when unknown);
 	// beyond, 429 with Retry-After.
 	MaxInflightBytes int64
+	// Policies decide who may read and write each topic; see auth.Policy.
+	Policies auth.Policies
 	// WriteTimeout bounds the writing of every response except event
 	// streams (which bound each write themselves). Default 30s.
 	WriteTimeout time.Duration
@@ -296,6 +298,7 @@ func newGuard(who auth.Authenticator, origins []string, sec Security) (*guard, e
 		perPrincipal: newKeyedLimiter(sec.RatePerPrincipal, int(max(1, 2*sec.RatePerPrincipal))),
 		perAddress:   newKeyedLimiter(sec.RatePerAddress, int(max(1, 2*sec.RatePerAddress))),
 		fresh:        newNewPrincipals(sec.NewPrincipalsPerMinute, time.Hour),
+		policies:     sec.Policies,
 		now:          time.Now,
 	}
 	for _, o := range origins {

@@ -139,7 +139,7 @@ func (s *Set) check(t *Definition) []error {
 	if !protocol.ValidTopicName(t.name) {
 		problems = append(problems, fmt.Errorf("the name does not match %s", protocol.TopicPattern))
 	}
-	if t.scope != Shared && t.scope != PerPrincipal {
+	if t.scope != Shared && t.scope != PerPrincipal && t.scope != PerTenant {
 		problems = append(problems, fmt.Errorf("unknown scope %d", int(t.scope)))
 	}
 	for _, a := range t.infos {

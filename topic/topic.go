@@ -33,6 +33,10 @@ const (
 	// PerPrincipal topics have one document per principal under the same
 	// topic name.
 	PerPrincipal
+	// PerTenant topics have one document per tenant under the same topic
+	// name; the tenant comes only from the verified credential, and a
+	// caller without one may not use the topic.
+	PerTenant
 )
 
 // String returns the scope's name as the wire protocol spells it.
@@ -42,6 +46,8 @@ func (s Scope) String() string {
 		return protocol.ScopeShared
 	case PerPrincipal:
 		return protocol.ScopePerPrincipal
+	case PerTenant:
+		return protocol.ScopePerTenant
 	default:
 		return fmt.Sprintf("Scope(%d)", int(s))
 	}

@@ -11,12 +11,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/demo"
 	"github.com/pinionkit/pinion/metrics"
 	"github.com/pinionkit/pinion/openapi"
@@ -48,6 +46,7 @@ type options struct {
 	secure    bool
 	noApp     bool
 	limits    limits
+	identity  identity
 	adminAddr string
 
 	maxStreams, maxPerPrincipal, maxPerAddress int
@@ -79,6 +78,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	ef.Bool(&o.secure, "secure-cookies", "PINION_SECURE_COOKIES", false, "mark the session cookie Secure, for HTTPS")
 	fs.BoolVar(&o.noApp, "no-app", false, "do not serve the demo app at /")
 	o.limits.bind(ef)
+	o.identity.bind(ef)
 	ef.Int(&o.maxStreams, "max-streams", "PINION_MAX_STREAMS", defaultMaxStreams(), "open event streams in this process, 0 = no limit; default: the open-file limit minus headroom")
 	ef.Int(&o.maxPerPrincipal, "max-streams-per-principal", "PINION_MAX_STREAMS_PER_PRINCIPAL", 64, "open event streams per principal, 0 = no limit")
 	ef.Int(&o.maxPerAddress, "max-streams-per-address", "PINION_MAX_STREAMS_PER_ADDRESS", 0, "open event streams per client address, 0 = no limit (behind a proxy all clients share its address)")
@@ -99,6 +99,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "token" {
+		return mintToken(args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "openapi" {
 		return writeOpenAPI(args[1:], stdout)
 	}
@@ -117,9 +120,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	if strings.TrimSpace(o.dataDir) == "" {
 		return errors.New("the data directory is empty: write -data ./data (or PINION_DATA=/var/lib/pinion)")
-	}
-	if err := checkDevAuth(o.addr, o.limits.forceDevAuth); err != nil {
-		return err
 	}
 	topics, err := topic.NewSet(demo.Topics(),
 		topic.WithJSONLimits(o.limits.maxJSONDepth, o.limits.maxJSONMembers),
@@ -177,15 +177,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cfg.StreamObserver = m
 		cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
 	}
-	keyFile := o.limits.sessionKeyFile
-	if keyFile == "" {
-		keyFile = filepath.Join(o.dataDir, "session.key")
-	}
-	key, err := auth.LoadOrCreateKey(keyFile)
+	who, err := o.identity.authenticator(ctx, o)
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(cfg, backend, topics, auth.Cookie{Key: key, Secure: o.secure}, log)
+	if o.identity.mode == "jwt" {
+		cfg.Security.Policies = demo.Policies()
+	}
+	srv, err := server.New(cfg, backend, topics, who, log)
 	if err != nil {
 		return err
 	}

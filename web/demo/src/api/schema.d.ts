@@ -220,6 +220,30 @@ export interface paths {
         patch: operations["patchUserPreferences"];
         trace?: never;
     };
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a browser session
+         * @description With bearer-token authentication (-auth jwt), turns the token in Authorization into an HttpOnly session cookie that expires with the token, so that a browser's EventSource is authenticated without a token in its URL. With the development authenticator, sets the browser's session cookie.
+         */
+        post: operations["startSession"];
+        /**
+         * End the browser session
+         * @description Clears the session cookie.
+         */
+        delete: operations["endSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -1293,6 +1317,47 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    startSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session cookie is set. */
+            204: {
+                headers: {
+                    "Cache-Control": components["headers"]["PrivateNoCache"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    endSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session cookie is cleared. */
+            204: {
+                headers: {
+                    "Cache-Control": components["headers"]["PrivateNoCache"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     streamEvents: {
