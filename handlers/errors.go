@@ -121,6 +121,10 @@ func classify(err error) (p Problem, internal bool) {
 			}
 		}
 		return Problem{Status: he.Code, Detail: detail}, he.Code >= 500
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed):
+		// Logged (internal) for the operator, but not a 500: nothing was
+		// changed, and the same request may succeed in a moment.
+		return Problem{Status: http.StatusServiceUnavailable, Detail: "The store cannot serve or make changes durable right now; nothing was changed. Retry later."}, true
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Problem{Status: http.StatusServiceUnavailable, Detail: "The request was cancelled before it completed."}, false
 	}
@@ -158,6 +162,9 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				retry = strconv.FormatInt(int64((rf.RetryAfter+time.Second-1)/time.Second), 10)
 			}
 			c.Response().Header().Set("Retry-After", retry)
+		}
+		if p.Status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
+			c.Response().Header().Set("Retry-After", "5")
 		}
 		body, merr := json.Marshal(p)
 		if merr != nil {

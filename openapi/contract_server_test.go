@@ -3,6 +3,7 @@ package openapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -19,38 +20,50 @@ import (
 )
 
 // flakyStore is the memory store with a switch that makes the calls a
-// request makes fail, so that the suite can see the 500 and 503 answers.
+// request makes fail, so that the suite can see the 500 and 503 answers:
+// down fails with an unexplained error (a bug: 500), unavailable with
+// store.ErrUnavailable (a full disk, a database down: 503).
 type flakyStore struct {
 	*memory.Store
-	down atomic.Bool
+	down, unavailable atomic.Bool
 }
 
 var errStoreDown = errors.New("store down (test)")
 
+func (s *flakyStore) failure() error {
+	switch {
+	case s.unavailable.Load():
+		return fmt.Errorf("%w: disk full (test)", store.ErrUnavailable)
+	case s.down.Load():
+		return errStoreDown
+	}
+	return nil
+}
+
 func (s *flakyStore) Get(ctx context.Context, key store.Key) (store.Document, error) {
-	if s.down.Load() {
-		return store.Document{}, errStoreDown
+	if err := s.failure(); err != nil {
+		return store.Document{}, err
 	}
 	return s.Store.Get(ctx, key)
 }
 
 func (s *flakyStore) Update(ctx context.Context, key store.Key, sourceID string, fn store.UpdateFunc) (store.Document, error) {
-	if s.down.Load() {
-		return store.Document{}, errStoreDown
+	if err := s.failure(); err != nil {
+		return store.Document{}, err
 	}
 	return s.Store.Update(ctx, key, sourceID, fn)
 }
 
 func (s *flakyStore) Heads(ctx context.Context, keys []store.Key) ([]store.Change, store.Revision, error) {
-	if s.down.Load() {
-		return nil, 0, errStoreDown
+	if err := s.failure(); err != nil {
+		return nil, 0, err
 	}
 	return s.Store.Heads(ctx, keys)
 }
 
 func (s *flakyStore) Ping(ctx context.Context) error {
-	if s.down.Load() {
-		return errStoreDown
+	if err := s.failure(); err != nil {
+		return err
 	}
 	return s.Store.Ping(ctx)
 }
@@ -114,6 +127,13 @@ func startServer(t *testing.T, k *contract) *running {
 func (s *running) failing(fn func()) {
 	s.store.down.Store(true)
 	defer s.store.down.Store(false)
+	fn()
+}
+
+// unavailable runs fn with the store unable to commit.
+func (s *running) unavailable(fn func()) {
+	s.store.unavailable.Store(true)
+	defer s.store.unavailable.Store(false)
 	fn()
 }
 

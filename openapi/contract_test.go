@@ -93,6 +93,7 @@ func (s *running) listRoute(t *testing.T) {
 	s.as("none").do(t, call{method: "GET", path: "/api/topics", want: 401})
 	s.as("deny").do(t, call{method: "GET", path: "/api/topics", want: 403})
 	s.failing(func() { s.browser().do(t, call{method: "GET", path: "/api/topics", want: 500}) })
+	s.unavailable(func() { s.browser().do(t, call{method: "GET", path: "/api/topics", want: 503}) })
 }
 
 // topicRoutes calls every operation of one topic with every status it
@@ -166,12 +167,13 @@ func (s *running) preconditionFails(t *testing.T, b *browser, c call) {
 }
 
 // refusals provokes 401 and 403 through the test authenticator, and 500
-// through the store.
+// and 503 through the store.
 func (s *running) refusals(t *testing.T, c call, b *browser) {
 	t.Helper()
 	s.as("none").do(t, with(c, 401))
 	s.as("deny").do(t, with(c, 403))
 	s.failing(func() { b.do(t, with(c, 500)) })
+	s.unavailable(func() { b.do(t, with(c, 503)) })
 }
 
 // refusedCommands are 422s of the demo topics: most of them the document

@@ -43,15 +43,15 @@ var (
 
 // Statuses shared by groups of operations.
 var (
-	readErrors      = []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusInternalServerError}
+	readErrors      = []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusInternalServerError, http.StatusServiceUnavailable}
 	bodyWriteErrors = []int{
 		http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusPreconditionFailed,
 		http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity,
-		http.StatusInternalServerError,
+		http.StatusInternalServerError, http.StatusServiceUnavailable,
 	}
 	resetErrors = []int{
 		http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusPreconditionFailed,
-		http.StatusInternalServerError,
+		http.StatusInternalServerError, http.StatusServiceUnavailable,
 	}
 	writeParams = []string{openapi.ParamIfMatch, openapi.ParamSourceID}
 	snapshotOK  = []openapi.Response{{Status: http.StatusOK, Body: openapi.Snapshot()}}
@@ -151,7 +151,7 @@ func api() []route {
 		{openapi.Operation{
 			Method: http.MethodGet, Path: "/readyz", ID: "readyz", Tag: tagServer, Public: true,
 			Summary:     "Readiness",
-			Description: "Answers 200 when the store can serve requests, 503 otherwise.",
+			Description: "Answers 200 when the store can serve requests and commit a write, 503 otherwise (a full disk, an I/O error, a database down); it recovers by itself.",
 			Responses:   []openapi.Response{{Status: http.StatusOK, Description: "The store is reachable.", Body: openapi.Status("ready")}},
 			Errors:      []int{http.StatusServiceUnavailable},
 		}, func(d deps) echo.HandlerFunc { return handlers.Readyz(d.ready) }},

@@ -168,6 +168,13 @@ type Backend interface {
 // ErrClosed is returned by a backend used after Close.
 var ErrClosed = errors.New("store: closed")
 
+// ErrUnavailable wraps a failure of the storage itself (a full disk, an
+// I/O error, a database that does not answer): the call may succeed later,
+// and a write that failed with it changed nothing. Backends wrap such
+// failures with it so that callers can tell them from a rejected write;
+// the HTTP layer answers them with 503.
+var ErrUnavailable = errors.New("store: unavailable")
+
 // Cursor is a position in a store's total order of changes, as carried in
 // SSE event ids: "<epoch>.<revision>".
 type Cursor struct {

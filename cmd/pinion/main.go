@@ -127,7 +127,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("demo topics: %w", err)
 	}
-	st, err := sqlite.Open(ctx, o.dataDir)
+	// Metrics exist only when the admin listener does: off by default,
+	// and then nothing is measured at all.
+	var m *metrics.Metrics
+	var storeOpts []sqlite.Option
+	if o.adminAddr != "" {
+		m = metrics.New()
+		storeOpts = append(storeOpts, sqlite.WithCommitObserver(m.Committed))
+	}
+	st, err := sqlite.Open(ctx, o.dataDir, storeOpts...)
 	if err != nil {
 		return err
 	}
@@ -163,15 +171,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if !o.noApp {
 		cfg.Assets = web.Dist()
 	}
-	// Metrics exist only when the admin listener does: off by default,
-	// and then nothing is measured at all.
-	var (
-		m       *metrics.Metrics
-		backend store.Backend = cached
-	)
-	if o.adminAddr != "" {
-		m = metrics.New()
+	var backend store.Backend = cached
+	if m != nil {
 		backend = m.Store(cached)
+		cfg.StreamObserver = m
 		cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
 	}
 	who, err := o.identity.authenticator(ctx, o)
