@@ -106,8 +106,6 @@ func classify(err error) (p Problem, internal bool) {
 		return Problem{Status: http.StatusForbidden, Detail: "The caller may not use this topic."}, false
 	case errors.Is(err, stream.ErrTooManyStreams):
 		return Problem{Status: http.StatusTooManyRequests, Detail: "Too many event streams are open; use one stream per page (or per browser) for all topics."}, false
-	case errors.Is(err, store.ErrUnavailable):
-		return Problem{Status: http.StatusServiceUnavailable, Detail: "The database is unavailable; nothing was changed. Retry shortly."}, false
 	case errors.As(err, &mb):
 		return Problem{Status: http.StatusRequestEntityTooLarge, Detail: "The body is larger than the limit of " + strconv.FormatInt(mb.Limit, 10) + " bytes."}, false
 	case errors.As(err, &he):
@@ -123,6 +121,10 @@ func classify(err error) (p Problem, internal bool) {
 			}
 		}
 		return Problem{Status: he.Code, Detail: detail}, he.Code >= 500
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed):
+		// Logged (internal) for the operator, but not a 500: nothing was
+		// changed, and the same request may succeed in a moment.
+		return Problem{Status: http.StatusServiceUnavailable, Detail: "The store cannot serve or make changes durable right now; nothing was changed. Retry later."}, true
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Problem{Status: http.StatusServiceUnavailable, Detail: "The request was cancelled before it completed."}, false
 	}
@@ -161,7 +163,7 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			}
 			c.Response().Header().Set("Retry-After", retry)
 		}
-		if errors.Is(err, store.ErrUnavailable) {
+		if p.Status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
 			c.Response().Header().Set("Retry-After", "5")
 		}
 		body, merr := json.Marshal(p)

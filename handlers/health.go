@@ -19,11 +19,13 @@ func Healthz() echo.HandlerFunc {
 	}
 }
 
-// Readyz answers 200 when the store can serve requests, 503 otherwise.
+// Readyz answers 200 when the store can serve requests and commit (the
+// store's Ping makes a commit), 503 otherwise; it asks again on every
+// call, so it recovers by itself once the store does.
 func Readyz(st Pinger) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := st.Ping(c.Request().Context()); err != nil {
-			return &apiError{status: http.StatusServiceUnavailable, detail: "Not ready: the store is not reachable, or the server is shutting down."}
+			return &apiError{status: http.StatusServiceUnavailable, detail: "Not ready: the store cannot commit (unreachable, full or failing), or the server is shutting down."}
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 	}

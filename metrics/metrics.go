@@ -19,18 +19,16 @@ import (
 type Metrics struct {
 	reg *prometheus.Registry
 
-	writeDuration   *prometheus.HistogramVec
-	validation      *prometheus.CounterVec
-	snapshots       *prometheus.CounterVec
-	storeErrors     *prometheus.CounterVec
-	storeWrite      prometheus.Histogram
-	commitBatch     prometheus.Histogram
-	commitDuration  prometheus.Histogram
-	eventsSent      prometheus.Counter
-	evictions       *prometheus.CounterVec
-	replay          prometheus.Histogram
-	freshness       *prometheus.HistogramVec
-	freshnessDenied *prometheus.CounterVec
+	writeDuration  *prometheus.HistogramVec
+	validation     *prometheus.CounterVec
+	snapshots      *prometheus.CounterVec
+	storeErrors    *prometheus.CounterVec
+	storeWrite     prometheus.Histogram
+	commitBatch    prometheus.Histogram
+	commitDuration prometheus.Histogram
+	eventsSent     prometheus.Counter
+	evictions      *prometheus.CounterVec
+	replay         prometheus.Histogram
 }
 
 // latencyBuckets spans 100 µs (an fsync on a fast disk) to 10 s (a write
@@ -90,18 +88,9 @@ func New() *Metrics {
 		Help:    "Invalidations replayed to a stream when it started or resumed.",
 		Buckets: []float64{0, 1, 2, 5, 10, 25, 50, 100, 250, 1000},
 	})
-	m.freshness = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "pinion_client_apply_delay_seconds",
-		Help:    "Reported by browsers (sampled): time from a revision's commit to the tab applying it, by topic.",
-		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
-	}, []string{"topic"})
-	m.freshnessDenied = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "pinion_client_beacons_rejected_total",
-		Help: "Freshness beacons refused, by reason.",
-	}, []string{"reason"})
 	m.reg.MustRegister(m.writeDuration, m.validation, m.snapshots, m.storeErrors,
 		m.storeWrite, m.commitBatch, m.commitDuration, m.eventsSent, m.evictions,
-		m.replay, m.freshness, m.freshnessDenied)
+		m.replay)
 	return m
 }
 

@@ -20,52 +20,49 @@ import (
 )
 
 // flakyStore is the memory store with a switch that makes the calls a
-// request makes fail, so that the suite can see the 500 and 503 answers.
+// request makes fail, so that the suite can see the 500 and 503 answers:
+// down fails with an unexplained error (a bug: 500), unavailable with
+// store.ErrUnavailable (a full disk, a database down: 503).
 type flakyStore struct {
 	*memory.Store
-	down        atomic.Bool // calls fail: 500
-	unreachable atomic.Bool // calls fail with store.ErrUnavailable: 503
+	down, unavailable atomic.Bool
 }
 
-var (
-	errStoreDown   = errors.New("store down (test)")
-	errUnreachable = fmt.Errorf("database unreachable (test): %w", store.ErrUnavailable)
-)
+var errStoreDown = errors.New("store down (test)")
 
-// fault is the error the store's calls fail with, or nil.
-func (s *flakyStore) fault() error {
+func (s *flakyStore) failure() error {
 	switch {
+	case s.unavailable.Load():
+		return fmt.Errorf("%w: disk full (test)", store.ErrUnavailable)
 	case s.down.Load():
 		return errStoreDown
-	case s.unreachable.Load():
-		return errUnreachable
 	}
 	return nil
 }
 
 func (s *flakyStore) Get(ctx context.Context, key store.Key) (store.Document, error) {
-	if err := s.fault(); err != nil {
+	if err := s.failure(); err != nil {
 		return store.Document{}, err
 	}
 	return s.Store.Get(ctx, key)
 }
 
 func (s *flakyStore) Update(ctx context.Context, key store.Key, sourceID string, fn store.UpdateFunc) (store.Document, error) {
-	if err := s.fault(); err != nil {
+	if err := s.failure(); err != nil {
 		return store.Document{}, err
 	}
 	return s.Store.Update(ctx, key, sourceID, fn)
 }
 
 func (s *flakyStore) Heads(ctx context.Context, keys []store.Key) ([]store.Change, store.Revision, error) {
-	if err := s.fault(); err != nil {
+	if err := s.failure(); err != nil {
 		return nil, 0, err
 	}
 	return s.Store.Heads(ctx, keys)
 }
 
 func (s *flakyStore) Ping(ctx context.Context) error {
-	if err := s.fault(); err != nil {
+	if err := s.failure(); err != nil {
 		return err
 	}
 	return s.Store.Ping(ctx)
@@ -133,10 +130,10 @@ func (s *running) failing(fn func()) {
 	fn()
 }
 
-// unreachable runs fn with the store's database unreachable.
-func (s *running) unreachable(fn func()) {
-	s.store.unreachable.Store(true)
-	defer s.store.unreachable.Store(false)
+// unavailable runs fn with the store unable to commit.
+func (s *running) unavailable(fn func()) {
+	s.store.unavailable.Store(true)
+	defer s.store.unavailable.Store(false)
 	fn()
 }
 

@@ -30,9 +30,6 @@ func (d *document) header(name string) *object {
 		case "RetryAfter":
 			h.set("description", "Seconds to wait before trying again.").set("required", true).
 				set("schema", newObject().set("type", "integer").set("minimum", 0))
-		case "RetryAfterUnavailable":
-			h.set("description", "Seconds to wait before trying again, sent when the store's database is unreachable.").
-				set("schema", newObject().set("type", "integer").set("minimum", 0))
 		case "NoCache":
 			h.set("description", "Caches must revalidate before reuse; private as well when the answer sets a cookie.").set("required", true).
 				set("schema", newObject().set("type", "string").set("enum", []any{protocol.CacheShared, protocol.CachePrivate}))
@@ -117,10 +114,8 @@ func (d *document) errorResponse(status int) *object {
 		switch status {
 		case http.StatusPreconditionFailed:
 			headers.set("ETag", d.header("ETag"))
-		case http.StatusTooManyRequests:
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 			headers.set("Retry-After", d.header("RetryAfter"))
-		case http.StatusServiceUnavailable:
-			headers.set("Retry-After", d.header("RetryAfterUnavailable"))
 		}
 		// The authenticator may have issued its cookie before the error.
 		headers.set("Set-Cookie", d.header("SetCookie"))
@@ -155,9 +150,9 @@ func errorKind(status int) (name, description, body string) {
 	case http.StatusTooManyRequests:
 		return "TooManyRequests", "Too many event streams are open, for this caller or in all. Share one stream between a page's stores (or a browser's tabs).", "Problem"
 	case http.StatusInternalServerError:
-		return "InternalError", "The server failed to handle the request, for example because its store failed.", "Problem"
+		return "InternalError", "The server failed to handle the request (a bug: a failing store answers 503).", "Problem"
 	case http.StatusServiceUnavailable:
-		return "Unavailable", "The server cannot serve this now: its store's database is unreachable (nothing was changed; Retry-After says when to try again), or it is shutting down. Retry, on another instance if there is one.", "Problem"
+		return "Unavailable", "The server cannot serve this now: its store cannot commit (unreachable, full, failing) or it is shutting down. Nothing changed. Retry after Retry-After, on another instance if there is one.", "Problem"
 	}
 	panic(fmt.Sprintf("openapi: no response for status %d", status)) // a bug in this package
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // widePatch is a merge patch of about size bytes with one member per ~10
@@ -83,5 +85,75 @@ func TestBoundedMergeUnderAttack(t *testing.T) {
 	p := h.browser().do("PATCH", "/api/topics/app-settings", deepPatch(40), "Content-Type", "application/merge-patch+json").problem(t, 413)
 	if !strings.Contains(p.Detail, "nested more than 32") {
 		t.Errorf("detail %q does not name the depth limit", p.Detail)
+	}
+}
+
+// worstAllowedPatch is the costliest merge patch the default limits let
+// through to the merge and validation: 1 MiB, 9,000 members (under the
+// 10,000 limit) of ~110-byte strings, every one an unknown member, so the
+// merged document fails validation after the most decoding work.
+func worstAllowedPatch() string {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	pad := strings.Repeat("x", 100)
+	for i := 0; i < 9000 && b.Len() < 1<<20-200; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%d":"%s"`, i, pad)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// BenchmarkSmallWriteUnderAttack measures one small write (an action on
+// a shared counter) alone, and while 4 attackers send the worst bodies
+// the default limits allow, back to back, to the same server.
+func BenchmarkSmallWriteUnderAttack(b *testing.B) {
+	for _, attackers := range []int{0, 4} {
+		b.Run(fmt.Sprintf("attackers=%d", attackers), func(b *testing.B) {
+			srv, _, base := benchServer(b, "memory")
+			_ = srv
+			body := worstAllowedPatch()
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for range attackers {
+				wg.Go(func() {
+					c := &http.Client{}
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						req, _ := http.NewRequest("PATCH", base+"/api/topics/app-settings", strings.NewReader(body))
+						req.Header.Set("Content-Type", "application/merge-patch+json")
+						resp, err := c.Do(req)
+						if err != nil {
+							continue
+						}
+						resp.Body.Close()
+					}
+				})
+			}
+			c := &http.Client{}
+			var lat []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				req, _ := http.NewRequest("POST", base+"/api/topics/counter/actions/increment", strings.NewReader(`{"by":1}`))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := c.Do(req)
+				if err != nil || resp.StatusCode != 200 {
+					b.Fatalf("small write: %v %v", err, resp)
+				}
+				resp.Body.Close()
+				lat = append(lat, time.Since(start))
+			}
+			close(stop)
+			wg.Wait()
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+		})
 	}
 }

@@ -151,7 +151,7 @@ func api() []route {
 		{openapi.Operation{
 			Method: http.MethodGet, Path: "/readyz", ID: "readyz", Tag: tagServer, Public: true,
 			Summary:     "Readiness",
-			Description: "Answers 200 when the store can serve requests, 503 otherwise.",
+			Description: "Answers 200 when the store can serve requests and commit a write, 503 otherwise (a full disk, an I/O error, a database down); it recovers by itself.",
 			Responses:   []openapi.Response{{Status: http.StatusOK, Description: "The store is reachable.", Body: openapi.Status("ready")}},
 			Errors:      []int{http.StatusServiceUnavailable},
 		}, func(d deps) echo.HandlerFunc { return handlers.Readyz(d.ready) }},

@@ -56,6 +56,8 @@ type Config struct {
 	// OpenAPI describes the API in the OpenAPI document the server
 	// generates from its topics and serves at openapi.Path.
 	OpenAPI openapi.Options
+	// StreamObserver, when set, is told what event streams do (metrics).
+	StreamObserver stream.Observer
 	// Middleware, when set, wraps the whole public handler, outside Echo
 	// (cmd/pinion uses it for metrics, so that server needs no metrics
 	// library).
@@ -131,6 +133,7 @@ func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *s
 		MaxPerPrincipal: cfg.MaxStreamsPerPrincipal,
 		MaxPerAddress:   cfg.MaxStreamsPerAddress,
 		Logger:          log,
+		Observer:        cfg.StreamObserver,
 	})
 	if err != nil {
 		return nil, err

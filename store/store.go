@@ -168,11 +168,11 @@ type Backend interface {
 // ErrClosed is returned by a backend used after Close.
 var ErrClosed = errors.New("store: closed")
 
-// ErrUnavailable marks a failure to reach the store's database (down,
-// restarting, unreachable, out of connections), as opposed to a failure of
-// the request itself. It is temporary: the same call may succeed later, and
-// a write that failed with it was not acknowledged. The HTTP layer answers
-// it with 503 and Retry-After.
+// ErrUnavailable wraps a failure of the storage itself (a full disk, an
+// I/O error, a database that does not answer): the call may succeed later,
+// and a write that failed with it changed nothing. Backends wrap such
+// failures with it so that callers can tell them from a rejected write;
+// the HTTP layer answers them with 503.
 var ErrUnavailable = errors.New("store: unavailable")
 
 // Cursor is a position in a store's total order of changes, as carried in

@@ -37,7 +37,30 @@ type Config struct {
 	// Logger receives operational messages, never while a lock of the hub
 	// is held. Default: discard.
 	Logger *slog.Logger
+	// Observer, when set, is told what the streams do (for metrics,
+	// without the hub importing a metrics library). Its methods run on
+	// the streams' goroutines, never under a lock of the hub, and must be
+	// quick.
+	Observer Observer
 }
+
+// Observer receives the hub's events.
+type Observer interface {
+	// EventsSent counts invalidations written to a stream.
+	EventsSent(n int)
+	// Evicted counts a stream the hub ended: "slow" (it fell behind),
+	// "shutdown" (the server is draining).
+	Evicted(reason string)
+	// Replayed records how many invalidations a stream caught up with
+	// when it started.
+	Replayed(n int)
+}
+
+type noObserver struct{}
+
+func (noObserver) EventsSent(int) {}
+func (noObserver) Evicted(string) {}
+func (noObserver) Replayed(int)   {}
 
 // Bounds of the settings, outside which a value is a mistake (a 3ns
 // heartbeat, a queue of a billion events) rather than a choice.
@@ -62,6 +85,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
 	}
 	return c
 }

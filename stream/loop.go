@@ -47,26 +47,34 @@ func (h *Hub) run(ctx context.Context, c *conn, cursor string) error {
 	// meanwhile, then ready.
 	ms := h.cfg.Retry.Milliseconds()
 	pending := retryField(ms, ms/4)
-	for i, ev := range h.replay(cursor, c.keys, heads, head) {
+	replayed := h.replay(cursor, c.keys, heads, head)
+	obs := h.cfg.Observer
+	for i, ev := range replayed {
 		pending = append(pending, ev.wire...)
 		if (i+1)%replayBatch == 0 {
 			if !h.write(c, pending) {
 				return nil
 			}
+			obs.EventsSent(replayBatch)
 			pending = pending[:0]
 		}
 	}
+	obs.Replayed(len(replayed))
+	unsent := len(replayed) % replayBatch
+	replayed = nil
 	heads = nil
 	sent := head // every change up to head is reflected in what was read
 	var spare []*event
 	q, behind := c.take(spare)
 	if behind {
+		obs.Evicted("slow")
 		return nil
 	}
 	for _, ev := range q {
 		if ev.rev > sent {
 			pending = append(pending, ev.wire...)
 			sent = ev.rev
+			unsent++
 		}
 	}
 	clear(q)
@@ -75,6 +83,7 @@ func (h *Hub) run(ctx context.Context, c *conn, cursor string) error {
 	if !h.write(c, pending) {
 		return nil
 	}
+	obs.EventsSent(unsent)
 	pending = nil
 
 	// Live: one select, so events, heartbeats and the end never interleave
@@ -95,10 +104,12 @@ func (h *Hub) run(ctx context.Context, c *conn, cursor string) error {
 			// A clean end, with a retry spread over [Retry, 2*Retry] so that
 			// the clients of a draining instance come back apart.
 			h.write(c, append(retryField(ms, ms), '\n'))
+			obs.Evicted("shutdown")
 			return nil
 		case <-c.wake:
 			q, behind := c.take(spare)
 			if behind {
+				obs.Evicted("slow")
 				return nil
 			}
 			n := 0
@@ -113,6 +124,7 @@ func (h *Hub) run(ctx context.Context, c *conn, cursor string) error {
 				if !h.writeEvents(c, q[:n]) {
 					return nil
 				}
+				obs.EventsSent(n)
 				last = time.Now()
 			}
 			clear(q)

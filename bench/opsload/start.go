@@ -25,6 +25,7 @@ func Start(tb testing.TB, st store.Backend, cfg server.Config) (base, admin stri
 	}
 	m := metrics.New()
 	cfg.Addr = "127.0.0.1:0"
+	cfg.StreamObserver = m
 	cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
 	srv, err := server.New(cfg, m.Store(st), topics, auth.Cookie{Key: auth.NewKey()}, nil)
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -80,6 +81,27 @@ func TestAdminListener(t *testing.T) {
 	waitHealthy(t, public)
 	c := client()
 
+	// A stream, caught up and ready before the writes.
+	sresp, err := c.Get(public + "/api/events?topic=app-settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sresp.Body.Close()
+	lines := bufio.NewReader(sresp.Body)
+	readUntil := func(prefix string) {
+		t.Helper()
+		for {
+			line, err := lines.ReadString('\n')
+			if err != nil {
+				t.Fatalf("stream ended before %q: %v", prefix, err)
+			}
+			if strings.HasPrefix(line, prefix) {
+				return
+			}
+		}
+	}
+	readUntil("event: ready")
+
 	// Real traffic: a write, a rejected write, a 200 and a 304 read.
 	wrote := request(t, c, "PUT", public+"/api/topics/app-settings", settings)
 	req, _ := http.NewRequest("PATCH", public+"/api/topics/app-settings", strings.NewReader(`{"fontSize":99}`))
@@ -99,11 +121,11 @@ func TestAdminListener(t *testing.T) {
 		t.Fatalf("unknown topic: %d", code)
 	}
 
-	code, metrics := get(t, c, admin+"/metrics")
-	if code != 200 {
-		t.Fatalf("admin /metrics: %d", code)
-	}
-	for _, want := range []string{
+	readUntil("event: invalidation")
+
+	// The counters of a stream are bumped after its write returns, so
+	// poll (the bound only guards against a hang).
+	wants := []string{
 		`pinion_write_duration_seconds_count{operation="replace",status="200",topic="app-settings"} 1`,
 		`pinion_write_duration_seconds_count{operation="patch",status="422",topic="app-settings"} 1`,
 		`pinion_validation_failures_total{rule="max",topic="app-settings"} 1`,
@@ -111,13 +133,34 @@ func TestAdminListener(t *testing.T) {
 		// An unknown name does not become a label of its own.
 		`pinion_snapshot_requests_total{status="404",topic="unknown"} 1`,
 		`pinion_store_update_duration_seconds_count 1`,
-		"pinion_streams_open 0",
+		`pinion_commit_batch_size_count 1`,
+		`pinion_commit_duration_seconds_count 1`,
+		"pinion_streams_open 1",
+		"pinion_events_sent_total 1",
+		"pinion_replay_events_count 1",
 		"go_goroutines ",
 		"process_resident_memory_bytes ",
-	} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("admin /metrics lacks %q", want)
+	}
+	var metrics string
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		code, body := get(t, c, admin+"/metrics")
+		if code != 200 {
+			t.Fatalf("admin /metrics: %d", code)
 		}
+		metrics = body
+		var missing []string
+		for _, want := range wants {
+			if !strings.Contains(metrics, want) {
+				missing = append(missing, want)
+			}
+		}
+		if len(missing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("admin /metrics lacks %q", missing)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if strings.Contains(metrics, "no-such-topic") {
 		t.Error("a client-chosen topic name became a label")

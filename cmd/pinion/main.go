@@ -152,7 +152,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("demo topics: %w", err)
 	}
-	st, where, err := openStore(ctx, o, log)
+	// Metrics exist only when the admin listener does: off by default,
+	// and then nothing is measured at all.
+	var m *metrics.Metrics
+	if o.adminAddr != "" {
+		m = metrics.New()
+	}
+	st, where, err := openStore(ctx, o, log, m)
 	if err != nil {
 		return err
 	}
@@ -188,15 +194,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if !o.noApp {
 		cfg.Assets = web.Dist()
 	}
-	// Metrics exist only when the admin listener does: off by default,
-	// and then nothing is measured at all.
-	var (
-		m       *metrics.Metrics
-		backend store.Backend = cached
-	)
-	if o.adminAddr != "" {
-		m = metrics.New()
+	var backend store.Backend = cached
+	if m != nil {
 		backend = m.Store(cached)
+		cfg.StreamObserver = m
 		cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
 	}
 	who, err := o.identity.authenticator(ctx, o, st)
@@ -239,13 +240,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // openStore opens the store the options select: PostgreSQL when a
 // database URL is given, the embedded store otherwise. where describes it
 // for the log, without the URL's password.
-func openStore(ctx context.Context, o options, log *slog.Logger) (st store.Backend, where string, err error) {
+func openStore(ctx context.Context, o options, log *slog.Logger, m *metrics.Metrics) (st store.Backend, where string, err error) {
 	if o.dbURL == "" {
-		s, err := sqlite.Open(ctx, o.dataDir)
+		var opts []sqlite.Option
+		if m != nil {
+			opts = append(opts, sqlite.WithCommitObserver(m.Committed))
+		}
+		s, err := sqlite.Open(ctx, o.dataDir, opts...)
 		return s, "sqlite:" + o.dataDir, err
 	}
-	s, err := postgres.Open(ctx, o.dbURL, postgres.WithLogger(log),
-		postgres.WithStatementTimeout(o.dbTimeout), postgres.WithMaxBatch(o.dbBatch))
+	opts := []postgres.Option{postgres.WithLogger(log),
+		postgres.WithStatementTimeout(o.dbTimeout), postgres.WithMaxBatch(o.dbBatch)}
+	if m != nil {
+		opts = append(opts, postgres.WithCommitObserver(m.Committed))
+	}
+	s, err := postgres.Open(ctx, o.dbURL, opts...)
 	if err != nil {
 		return nil, "", err
 	}

@@ -93,6 +93,7 @@ type Store struct {
 	log      *slog.Logger
 	maxBatch int
 	timeout  time.Duration
+	observe  func(writes int, took time.Duration) // nil: no one is watching
 
 	head      *store.Head
 	listening atomic.Bool // the LISTEN connection is up
@@ -118,6 +119,13 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // WithLogger sets where the store reports losing and regaining its LISTEN
 // connection. The default discards.
 func WithLogger(log *slog.Logger) Option { return func(s *Store) { s.log = log } }
+
+// WithCommitObserver has the store report each commit (batch size and
+// duration) to fn, which runs on the committer and must be quick: it is
+// how metrics see group commit without the store importing them.
+func WithCommitObserver(fn func(writes int, took time.Duration)) Option {
+	return func(s *Store) { s.observe = fn }
+}
 
 // WithMaxBatch bounds how many writes share one transaction (default
 // DefaultMaxBatch; 1 turns group commit off).

@@ -165,6 +165,7 @@ func (s *Store) commit(batch []*request) {
 		rollback(conn)
 		return
 	}
+	started := time.Now()
 	if err := s.finish(ctx, conn, docs, head); err != nil {
 		rollback(conn)
 		failAll("commit", err, done)
@@ -172,6 +173,9 @@ func (s *Store) commit(batch []*request) {
 	}
 	// Only now that the batch is durable may anyone hear of it.
 	s.head.Advance(head)
+	if s.observe != nil {
+		s.observe(len(done), time.Since(started))
+	}
 	for i, r := range done {
 		r.done <- result{doc: docs[i]}
 	}

@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,7 +69,18 @@ var schema = []string{
 	) STRICT`,
 	// Revisions are unique store-wide; the index serves Since.
 	`CREATE UNIQUE INDEX IF NOT EXISTS documents_revision ON documents (revision)`,
+	// Ping rewrites this one row (probePad bytes) in a commit of its own,
+	// so that readiness fails when the disk has no room for a write.
+	`CREATE TABLE IF NOT EXISTS probe (
+		id  INTEGER PRIMARY KEY CHECK (id = 1),
+		pad BLOB    NOT NULL
+	) STRICT`,
 }
+
+// probePad is what a readiness probe writes: more than most documents,
+// so that a disk too full for ordinary writes fails the probe too (a
+// one-page probe can still fit in log space a failed write left behind).
+const probePad = 64 << 10
 
 // Store is a store.Backend kept in one SQLite file. It is safe for
 // concurrent use.
@@ -107,6 +119,9 @@ type Store struct {
 	head *store.Head // this process's view of the head, for Wait
 
 	commits atomic.Int64 // transactions committed by the committer, for tests
+	// observe, when set, is told of each commit: how many writes it made
+	// durable and how long the transaction took, fsync included.
+	observe func(writes int, took time.Duration)
 
 	mu     sync.RWMutex // guards closed; read-held around sends on queue
 	closed bool
@@ -114,7 +129,7 @@ type Store struct {
 
 // writeStmts are the committer's statements, prepared on its connection.
 type writeStmts struct {
-	begin, commit, rollback, readHead, getDoc, upsert, writeHead *sql.Stmt
+	begin, commit, rollback, readHead, getDoc, upsert, writeHead, probe *sql.Stmt
 }
 
 // readStmts are the reader pool's hot statements. database/sql keeps one
@@ -131,6 +146,7 @@ type request struct {
 	sourceID string
 	fn       store.UpdateFunc
 	done     chan result // buffered: the committer never waits on a caller
+	probe    bool        // Ping's: writes nothing of its own, but forces a commit
 }
 
 type result struct {
@@ -153,6 +169,13 @@ type Option func(*Store)
 // that tests can move the clock, backwards included.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
+}
+
+// WithCommitObserver has the store report each commit (batch size and
+// duration) to fn, which runs on the committer and must be quick: it is
+// how metrics see group commit without the store importing them.
+func WithCommitObserver(fn func(writes int, took time.Duration)) Option {
+	return func(s *Store) { s.observe = fn }
 }
 
 // Open opens the store kept in dir, creating dir (mode 0700: documents may
@@ -223,6 +246,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (_ *Store, err error)
 		{&s.w.getDoc, getDocQuery},
 		{&s.w.upsert, upsertQuery},
 		{&s.w.writeHead, "UPDATE meta SET head = ? WHERE id = 1"},
+		{&s.w.probe, "INSERT INTO probe (id, pad) VALUES (1, randomblob(" + strconv.Itoa(probePad) + ")) ON CONFLICT (id) DO UPDATE SET pad = excluded.pad"},
 	} {
 		if *p.stmt, err = s.wconn.PrepareContext(ctx, p.query); err != nil {
 			return nil, wrap(fmt.Errorf("prepare %q: %w", p.query, err))
@@ -473,11 +497,21 @@ func (s *Store) commitBatch(batch []*request) {
 		for i, req := range batch {
 			// A write already skipped keeps its own reason.
 			if results[i].err == nil {
-				results[i] = result{err: fmt.Errorf("sqlite: update %s: %s: %w", req.key, step, err)}
+				results[i] = result{err: fmt.Errorf("sqlite: update %s: %s: %w: %w", req.key, step, store.ErrUnavailable, err)}
 			}
 		}
 	}
+	start := time.Now()
 	written := s.runBatch(ctx, batch, results, failAll)
+	if s.observe != nil && written != 0 {
+		n := 0
+		for i, req := range batch {
+			if results[i].err == nil && !req.probe {
+				n++
+			}
+		}
+		s.observe(n, time.Since(start))
+	}
 	if written != 0 {
 		// Only now that the changes are durable may anyone hear of them.
 		s.publish(written)
@@ -508,8 +542,12 @@ func (s *Store) runBatch(ctx context.Context, batch []*request, results []result
 		return 0
 	}
 	head := store.Revision(h)
-	wrote := false
+	wrote, probing := false, false
 	for i, req := range batch {
+		if req.probe {
+			probing = true
+			continue
+		}
 		if err := s.check(req.ctx); err != nil && !errors.Is(err, store.ErrClosed) {
 			// The caller gave up while queued: nothing was written for it.
 			results[i].err = fmt.Errorf("sqlite: update %s: %w", req.key, err)
@@ -547,7 +585,7 @@ func (s *Store) runBatch(ctx context.Context, batch []*request, results []result
 		results[i].doc = store.Document{Key: req.key, Revision: rev, Data: data, SourceID: req.sourceID,
 			Time: time.UnixMicro(now.UnixMicro())}
 	}
-	if !wrote {
+	if !wrote && !probing {
 		// Nothing to make durable: no commit, no fsync.
 		rollback()
 		return 0
@@ -557,12 +595,22 @@ func (s *Store) runBatch(ctx context.Context, batch []*request, results []result
 		failAll("write head", err)
 		return 0
 	}
+	if probing {
+		if _, err := s.w.probe.ExecContext(ctx); err != nil {
+			rollback()
+			failAll("probe", err)
+			return 0
+		}
+	}
 	if _, err := s.w.commit.ExecContext(ctx); err != nil {
 		rollback()
 		failAll("commit", err)
 		return 0
 	}
 	s.commits.Add(1)
+	if !wrote {
+		return 0 // a probe alone: the head did not move
+	}
 	return head
 }
 
@@ -672,7 +720,10 @@ func (s *Store) Wait(ctx context.Context, after store.Revision) error {
 	return err
 }
 
-// Ping reports whether the database file can be read.
+// Ping reports whether the store can commit: it reads the file, then
+// makes a commit through the committer (rewriting the head row with its
+// own value, so a full disk or an I/O error on the log shows here), shared
+// with whatever batch is going. It changes no revision and wakes no one.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.check(ctx); err != nil {
 		return fmt.Errorf("sqlite: ping: %w", err)
@@ -680,6 +731,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	var head int64
 	if err := s.r.readHead.QueryRowContext(ctx).Scan(&head); err != nil {
 		return s.fail(ctx, "ping", err)
+	}
+	req := &request{ctx: ctx, probe: true, done: make(chan result, 1)}
+	if err := s.enqueue(ctx, req); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	if res := <-req.done; res.err != nil {
+		return fmt.Errorf("sqlite: ping: %w", res.err)
 	}
 	return nil
 }
@@ -707,7 +765,7 @@ func (s *Store) Close() error {
 		errs = append(errs, st.Close())
 	}
 	errs = append(errs, s.reader.Close())
-	for _, st := range []*sql.Stmt{s.w.begin, s.w.commit, s.w.rollback, s.w.readHead, s.w.getDoc, s.w.upsert, s.w.writeHead} {
+	for _, st := range []*sql.Stmt{s.w.begin, s.w.commit, s.w.rollback, s.w.readHead, s.w.getDoc, s.w.upsert, s.w.writeHead, s.w.probe} {
 		errs = append(errs, st.Close())
 	}
 	errs = append(errs, s.wconn.Close(), s.writer.Close())
@@ -737,6 +795,10 @@ func (s *Store) check(ctx context.Context) error {
 func (s *Store) fail(ctx context.Context, step string, err error) error {
 	if cerr := s.check(ctx); cerr != nil && !errors.Is(err, cerr) {
 		err = errors.Join(cerr, err)
+	}
+	if s.check(ctx) == nil {
+		// Neither the caller nor Close: the database itself failed.
+		err = fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return fmt.Errorf("sqlite: %s: %w", step, err)
 }

@@ -293,7 +293,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Answers 200 when the store can serve requests, 503 otherwise.
+         * @description Answers 200 when the store can serve requests and commit a write, 503 otherwise (a full disk, an I/O error, a database down); it recovers by itself.
          */
         get: operations["readyz"];
         put?: never;
@@ -669,7 +669,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The server failed to handle the request, for example because its store failed. */
+        /** @description The server failed to handle the request (a bug: a failing store answers 503). */
         InternalError: {
             headers: {
                 "Set-Cookie": components["headers"]["SetCookie"];
@@ -721,10 +721,10 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The server cannot serve this now: its store's database is unreachable (nothing was changed; Retry-After says when to try again), or it is shutting down. Retry, on another instance if there is one. */
+        /** @description The server cannot serve this now: its store cannot commit (unreachable, full, failing) or it is shutting down. Nothing changed. Retry after Retry-After, on another instance if there is one. */
         Unavailable: {
             headers: {
-                "Retry-After": components["headers"]["RetryAfterUnavailable"];
+                "Retry-After": components["headers"]["RetryAfter"];
                 "Set-Cookie": components["headers"]["SetCookie"];
                 [name: string]: unknown;
             };
@@ -792,8 +792,6 @@ export interface components {
         PrivateNoCache: "private, no-cache";
         /** @description Seconds to wait before trying again. */
         RetryAfter: number;
-        /** @description Seconds to wait before trying again, sent when the store's database is unreachable. */
-        RetryAfterUnavailable: number;
         /** @description The development authenticator's session cookie (HttpOnly, SameSite=Lax), set on a browser's first request. */
         SetCookie: string;
         /** @description Present when the answer sets a cookie. */
