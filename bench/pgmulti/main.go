@@ -109,23 +109,28 @@ func stream(ctx context.Context, c *http.Client, base string, onRevision func(re
 	go func() {
 		defer resp.Body.Close()
 		sc := bufio.NewScanner(resp.Body)
-		name, isReady := "", false
+		// Fields may come in any order; an event is dispatched at the
+		// blank line that ends it.
+		name, data, isReady := "", "", false
 		for sc.Scan() {
 			line := sc.Text()
 			switch {
 			case strings.HasPrefix(line, "event: "):
 				name = line[len("event: "):]
-			case strings.HasPrefix(line, "data: ") && name == "invalidation":
-				var d struct{ Revision string }
-				if json.Unmarshal([]byte(line[len("data: "):]), &d) == nil {
-					onRevision(d.Revision)
-				}
+			case strings.HasPrefix(line, "data: "):
+				data = line[len("data: "):]
 			case line == "":
-				if name == "ready" && !isReady {
+				switch {
+				case name == "ready" && !isReady:
 					isReady = true
 					close(ready)
+				case name == "invalidation":
+					var d struct{ Revision string }
+					if json.Unmarshal([]byte(data), &d) == nil {
+						onRevision(d.Revision)
+					}
 				}
-				name = ""
+				name, data = "", ""
 			}
 		}
 	}()
