@@ -73,7 +73,14 @@ func (d *document) build(ops []Operation) (*object, error) {
 			set("name", d.opts.SessionCookie).
 			set("description", "The development authenticator's session cookie (HttpOnly, SameSite=Lax). "+
 				"A browser sends it by itself; the server sets it on first contact, so the first request may go without it. "+
-				"A server with another authenticator documents its own scheme.")))
+				"A server with another authenticator documents its own scheme.")).
+			set("bearer", newObject().
+				set("type", "http").
+				set("scheme", "bearer").
+				set("bearerFormat", "JWT").
+				set("description", "A JSON Web Token, accepted when the server runs with -auth jwt: in the Authorization header on every "+
+					"route, the event stream included, or exchanged once for an HttpOnly session cookie with POST /api/session "+
+					"(what a browser's EventSource needs, since it cannot send headers).")))
 
 	return newObject().
 		set("openapi", "3.1.0").
@@ -83,9 +90,9 @@ func (d *document) build(ops []Operation) (*object, error) {
 			set("description", d.description()).
 			set("license", d.license())).
 		set("servers", []any{newObject().set("url", "/")}).
-		// Either the session cookie or nothing: the cookie is set by
-		// the first answer.
-		set("security", []any{newObject().set("session", []any{}), newObject()}).
+		// The session cookie, a bearer token (-auth jwt), or nothing: in
+		// development the cookie is set by the first answer.
+		set("security", []any{newObject().set("session", []any{}), newObject().set("bearer", []any{}), newObject()}).
 		set("tags", d.tags).
 		set("paths", d.pathsObj).
 		set("components", components), nil
