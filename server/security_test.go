@@ -252,8 +252,14 @@ func TestInflightBodies(t *testing.T) {
 	req.ContentLength = 8
 	req.Header.Set("Content-Type", "application/json")
 	slow := make(chan int, 1)
+	// Its own connection: on a reused idle one that the server closed in
+	// the meantime the transport cannot retry a streamed body, and the
+	// request would fail before it ever held the budget.
+	fresh := &http.Transport{}
+	defer fresh.CloseIdleConnections()
+	slowClient := &http.Client{Jar: b.c.Jar, Transport: fresh}
 	go func() {
-		resp, err := b.c.Do(req)
+		resp, err := slowClient.Do(req)
 		if err != nil {
 			slow <- 0
 			return
