@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 NPM   ?= npm
 
-.PHONY: all run test check-generated web openapi deps bench clean
+.PHONY: all run test check-generated clientgen web openapi deps bench clean
 
 all: test
 
@@ -11,22 +11,28 @@ all: test
 run:
 	$(GO) run ./cmd/pinion
 
-# Install what the tests need: Go modules and the web project's npm packages.
-deps: web/node_modules/.package-lock.json
+# Install what the tests need: Go modules and the npm packages of web/ and
+# tools/clientgen (the client generators).
+deps: web/node_modules/.package-lock.json tools/clientgen/node_modules/.package-lock.json
 	$(GO) mod download
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	cd web && $(NPM) ci --no-audit --no-fund
 	@touch $@
 
-# Everything: Go (with -race), the web unit tests, and the checks that
-# committed generated files are fresh.
+tools/clientgen/node_modules/.package-lock.json: tools/clientgen/package-lock.json
+	cd tools/clientgen && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+# Everything: Go (with -race), the web unit tests, the client generators,
+# and the checks that committed generated files are fresh.
 test: deps
 	$(GO) vet ./...
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) test -race -count=1 -timeout 20m ./...
 	cd web && $(NPM) run typecheck && $(NPM) test
 	cd web && $(NPM) run api:lint
+	$(MAKE) clientgen
 	$(MAKE) check-generated
 
 # Regenerate openapi.yaml from the demo topics, and the TypeScript types
@@ -38,6 +44,12 @@ openapi: deps
 # Rebuild the demo app into web/dist (committed, embedded by the binary).
 web: deps
 	cd web && $(NPM) run build
+
+# Generates a client from openapi.yaml with openapi-typescript,
+# @hey-api/openapi-ts, oapi-codegen and ogen (pinned in tools/clientgen)
+# and fails unless each compiles. Nothing it writes is committed.
+clientgen: deps
+	tools/clientgen/check.sh
 
 # Fails when a committed generated file differs from a fresh generation
 # (openapi.yaml itself is checked by a Go test).
