@@ -1,4 +1,4 @@
-package openapi_test
+package contract_test
 
 import (
 	"bytes"
