@@ -17,7 +17,8 @@ import (
 )
 
 // maxDecodeProblems bounds the type and unknown-member problems reported
-// for one body; finding each one costs another decoding pass.
+// for one body, and so the size of the answer; past it, the body's rules
+// are not checked either.
 const maxDecodeProblems = 20
 
 // marshal encodes v canonically: struct fields in declaration order, map
@@ -82,7 +83,7 @@ func newSyntaxError(body []byte, offset int64, detail string) *SyntaxError {
 // that lists every problem found. what names the body in messages: "the
 // document", "the input".
 func (s *Set) decode(body []byte, typ reflect.Type, newValue func() any, what string) (any, error) {
-	v, problems, err := decodeStrict(body, typ, newValue, what)
+	v, problems, err := s.decodeStrict(body, typ, newValue, what)
 	if err != nil {
 		return nil, err
 	}
@@ -118,59 +119,101 @@ func (s *Set) decode(body []byte, typ reflect.Type, newValue func() any, what st
 // when decoding could get past them, so that the caller can validate the
 // rest and report everything at once.
 //
-// The JSON decoder stops at its first problem. To find the next one, the
-// body is decoded again without the offending member (when unknown) or
-// with null in place of the offending value (null decodes to the zero
-// value), up to maxDecodeProblems times.
-func decodeStrict(body []byte, typ reflect.Type, newValue func() any, what string) (any, []FieldError, error) {
+// The JSON decoder stops at its first problem, so the problems are found
+// first by one pass over the body along typ's shape (see [shape]); when
+// there are any, the body is rewritten once without the unknown members
+// and with null (the zero value) in place of the wrong values, and decoded
+// once. However many problems a body has, it is read at most three times
+// and decoded at most once.
+func (s *Set) decodeStrict(body []byte, typ reflect.Type, newValue func() any, what string) (any, []FieldError, error) {
 	if err := checkSyntax(body); err != nil {
 		return nil, nil, err
 	}
 	if jsontext.Value(body).Kind() != '{' {
 		return nil, []FieldError{{Rule: "type", Param: "object", Message: what + " must be a JSON object"}}, nil
 	}
-	var problems []FieldError
-	for {
-		v := newValue()
-		err := json.Unmarshal(body, v, json.RejectUnknownMembers(true))
-		if err == nil {
-			return v, problems, nil
-		}
-		serr, ok := errors.AsType[*json.SemanticError](err)
-		if !ok { // checkSyntax has seen every syntax error already
+	c := checker{root: typ}
+	if err := c.run(body, s.shapeFor(typ)); err != nil {
+		return nil, nil, err
+	}
+	if c.stopped {
+		return nil, c.problems, nil
+	}
+	if len(c.problems) > 0 {
+		var err error
+		if body, _, err = rewrite(body, c.fixes); err != nil {
 			return nil, nil, fmt.Errorf("decoding %s: %w", typ, err)
 		}
-		ptr := string(serr.JSONPointer)
-		repeated := slices.ContainsFunc(problems, func(p FieldError) bool { return p.Pointer == ptr })
-		if ptr == "" || repeated {
-			// No way past this problem: report it once and stop.
-			if !repeated {
-				problems = append(problems, decodeProblem(typ, serr))
-			}
-			return nil, problems, nil
-		}
-		problems = append(problems, decodeProblem(typ, serr))
-		if len(problems) == maxDecodeProblems {
-			return nil, problems, nil
-		}
-		if body, err = rewriteAt(body, serr.JSONPointer, serr.Err == json.ErrUnknownName); err != nil {
-			return nil, problems, nil
-		}
 	}
+	v, problem, err := decodeOnce(body, typ, newValue)
+	if err != nil {
+		return nil, nil, err
+	}
+	if problem != nil {
+		// Only a type the shapes cannot follow exactly gets here; its
+		// problem is reported unless one found before covers it.
+		covered := slices.ContainsFunc(c.problems, func(p FieldError) bool {
+			return jsontext.Pointer(p.Pointer).Contains(jsontext.Pointer(problem.Pointer))
+		})
+		if !covered {
+			c.problems = append(c.problems, *problem)
+		}
+		return nil, c.problems, nil
+	}
+	return v, c.problems, nil
+}
+
+// decodeOnce decodes body, well-formed JSON, strictly into a value made by
+// newValue, in one pass. A member typ does not have or a value of the
+// wrong type is returned as a problem, the first one json meets.
+func decodeOnce(body []byte, typ reflect.Type, newValue func() any) (any, *FieldError, error) {
+	v := newValue()
+	err := json.Unmarshal(body, v, json.RejectUnknownMembers(true))
+	if err == nil {
+		return v, nil, nil
+	}
+	serr, ok := errors.AsType[*json.SemanticError](err)
+	if !ok {
+		return nil, nil, fmt.Errorf("decoding %s: %w", typ, err)
+	}
+	p := decodeProblem(typ, serr)
+	return nil, &p, nil
+}
+
+// checkPatch returns the unknown members and values of the wrong type of
+// patch, a well-formed merge patch that is a JSON object, for a document
+// of type typ, in one pass and without the current document: a merge
+// keeps the patch's members at the same pointers in the merged document
+// (arrays and other values are replaced whole), so these are exactly the
+// problems the merge would bring into it. Deleting a member (null) is
+// never a problem.
+func (s *Set) checkPatch(patch []byte, typ reflect.Type) ([]FieldError, error) {
+	c := checker{root: typ, merge: true}
+	if err := c.run(patch, s.shapeFor(typ)); err != nil {
+		return nil, err
+	}
+	return c.problems, nil
 }
 
 // decodeProblem describes a decoding error of a document of type root.
 func decodeProblem(root reflect.Type, serr *json.SemanticError) FieldError {
 	ptr := string(serr.JSONPointer)
+	if serr.Err == json.ErrUnknownName {
+		return unknownMember(root, ptr)
+	}
 	field, subject := describe(root, ptr)
 	if subject == "" {
 		subject = "the document"
 	}
-	if serr.Err == json.ErrUnknownName {
-		return FieldError{Field: field, Pointer: ptr, Rule: "unknown", Message: subject + " is not a known field"}
-	}
 	expected := jsonType(serr.GoType)
 	return FieldError{Field: field, Pointer: ptr, Rule: "type", Param: expected, Message: typeMessage(subject, expected, serr)}
+}
+
+// unknownMember describes a member at ptr that a document of type root
+// does not have.
+func unknownMember(root reflect.Type, ptr string) FieldError {
+	field, subject := describe(root, ptr)
+	return FieldError{Field: field, Pointer: ptr, Rule: "unknown", Message: subject + " is not a known field"}
 }
 
 // jsonType names the JSON type that values of t decode from, or returns ""
@@ -250,34 +293,60 @@ func withArticle(jsonType string) string {
 // rewriteAt returns body, a valid JSON value, with the object member at ptr
 // removed (remove) or with null in place of the value at ptr.
 func rewriteAt(body []byte, ptr jsontext.Pointer, remove bool) ([]byte, error) {
-	var out bytes.Buffer
-	enc := jsontext.NewEncoder(&out)
-	dec := jsontext.NewDecoder(bytes.NewReader(body))
-	found, err := rewriteValue(dec, enc, slices.Collect(ptr.Tokens()), remove)
+	out, found, err := rewrite(body, map[string]bool{string(ptr): remove})
 	if err != nil {
 		return nil, err
 	}
-	if !found {
+	if found == 0 {
 		return nil, fmt.Errorf("no value at %q", ptr)
 	}
-	return out.Bytes(), nil
+	return out, nil
 }
 
-// rewriteValue copies the next value from dec to enc, rewriting the value
-// that path leads to from there.
-func rewriteValue(dec *jsontext.Decoder, enc *jsontext.Encoder, path []string, remove bool) (found bool, err error) {
-	if len(path) == 0 {
-		if err := dec.SkipValue(); err != nil {
-			return false, err
+// rewrite returns body, a valid JSON value, with each object member whose
+// pointer fixes maps to true removed and each value whose pointer it maps
+// to false replaced by null, in one pass, and how many it found. Only the
+// containers on the way to a fix are taken apart; everything else is
+// copied whole.
+func rewrite(body []byte, fixes map[string]bool) ([]byte, int, error) {
+	onPath := make(map[string]bool)
+	for ptr := range fixes {
+		for p := jsontext.Pointer(ptr); p != ""; p = p.Parent() {
+			onPath[string(p.Parent())] = true
 		}
-		return true, enc.WriteToken(jsontext.Null)
+	}
+	r := rewriter{fixes: fixes, onPath: onPath}
+	var out bytes.Buffer
+	out.Grow(len(body))
+	enc := jsontext.NewEncoder(&out)
+	dec := jsontext.NewDecoder(bytes.NewReader(body))
+	if err := r.value(dec, enc, ""); err != nil {
+		return nil, 0, err
+	}
+	return bytes.TrimRight(out.Bytes(), "\n"), r.found, nil
+}
+
+type rewriter struct {
+	fixes  map[string]bool // pointer → remove the member (true) or null the value
+	onPath map[string]bool // pointers of the containers that hold a fix
+	found  int
+}
+
+// value copies the next value from dec to enc, at pointer ptr.
+func (r *rewriter) value(dec *jsontext.Decoder, enc *jsontext.Encoder, ptr jsontext.Pointer) error {
+	if remove, ok := r.fixes[string(ptr)]; ok && !remove {
+		r.found++
+		if err := dec.SkipValue(); err != nil {
+			return err
+		}
+		return enc.WriteToken(jsontext.Null)
 	}
 	kind := dec.PeekKind()
-	if kind != '{' && kind != '[' {
-		return false, copyValue(dec, enc)
+	if (kind != '{' && kind != '[') || !r.onPath[string(ptr)] {
+		return copyValue(dec, enc)
 	}
 	if err := copyToken(dec, enc); err != nil { // '{' or '['
-		return false, err
+		return err
 	}
 	end := jsontext.Kind(']')
 	if kind == '{' {
@@ -288,31 +357,25 @@ func rewriteValue(dec *jsontext.Decoder, enc *jsontext.Encoder, path []string, r
 		if kind == '{' {
 			name, err := dec.ReadToken()
 			if err != nil {
-				return false, err
+				return err
 			}
 			key = name.String()
-			if !found && remove && len(path) == 1 && key == path[0] {
-				found = true
+			if r.fixes[string(ptr.AppendToken(key))] {
+				r.found++
 				if err := dec.SkipValue(); err != nil {
-					return false, err
+					return err
 				}
 				continue
 			}
 			if err := enc.WriteToken(name); err != nil {
-				return false, err
+				return err
 			}
 		}
-		if !found && key == path[0] {
-			if found, err = rewriteValue(dec, enc, path[1:], remove); err != nil {
-				return false, err
-			}
-			continue
-		}
-		if err := copyValue(dec, enc); err != nil {
-			return false, err
+		if err := r.value(dec, enc, ptr.AppendToken(key)); err != nil {
+			return err
 		}
 	}
-	return found, copyToken(dec, enc) // '}' or ']'
+	return copyToken(dec, enc) // '}' or ']'
 }
 
 func copyToken(dec *jsontext.Decoder, enc *jsontext.Encoder) error {

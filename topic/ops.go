@@ -47,9 +47,12 @@ func (t *Topic) PrepareReplace(body []byte) (Write, error) {
 
 // PreparePatch checks patch, an RFC 7396 merge patch, which must be a JSON
 // object (a *ValidationError otherwise, since a merge patch that is not an
-// object would replace the whole document). Apply merges it into the
-// current document and checks the merged document like a replacement, so
-// error pointers point into it.
+// object would replace the whole document), and refuses its unknown
+// members and values of the wrong type with a *ValidationError: the merge
+// keeps them at the same pointers, so they are found here, before the
+// store's write lock. Apply merges the patch into the current document,
+// decodes the result once and validates it once, so the rules' error
+// pointers point into the merged document.
 func (t *Topic) PreparePatch(patch []byte) (Write, error) {
 	s := t.set
 	if err := s.checkBody(patch); err != nil {
@@ -60,19 +63,44 @@ func (t *Topic) PreparePatch(patch []byte) (Write, error) {
 			Rule: "type", Param: "object", Message: "a merge patch must be a JSON object",
 		}}}
 	}
+	problems, err := s.checkPatch(patch, t.typ)
+	if err != nil {
+		return Write{}, err
+	}
+	if len(problems) > 0 {
+		sortFieldErrors(problems)
+		return Write{}, &ValidationError{Errors: problems}
+	}
+	parsed, err := jsonbound.ParsePatch(patch)
+	if err != nil {
+		return Write{}, fmt.Errorf("topic %q: parsing a patch: %w", t.name, err)
+	}
 	return Write{apply: func(_ context.Context, current []byte) ([]byte, error) {
 		if current == nil {
 			current = t.defaultJSON
 		}
 		// Linear in the sizes of current and patch, so that no patch can
 		// hold the write lock for long.
-		merged, err := jsonbound.MergePatch(current, patch)
+		merged, err := parsed.Apply(current)
 		if err != nil {
 			return nil, fmt.Errorf("topic %q: merging a patch into the current document: %w", t.name, err)
 		}
-		doc, err := s.decode(merged, t.typ, t.newDoc, "the document")
+		doc, problem, err := decodeOnce(merged, t.typ, t.newDoc)
 		if err != nil {
 			return nil, err
+		}
+		if problem != nil {
+			// Only a type that decodes itself, checked after the merge,
+			// or a current document stored before its type changed.
+			return nil, &ValidationError{Errors: []FieldError{*problem}}
+		}
+		problems, err := s.validateValue(doc, t.typ)
+		if err != nil {
+			return nil, err
+		}
+		if len(problems) > 0 {
+			sortFieldErrors(problems)
+			return nil, &ValidationError{Errors: problems}
 		}
 		return t.encode(doc)
 	}}, nil

@@ -27,6 +27,17 @@ type Set struct {
 	// limits bound the shape of every request body (documents, merge
 	// patches, action inputs) before anything decodes it.
 	limits jsonbound.Limits
+	// shapes of the document and input types, computed by NewSet and
+	// only read afterwards.
+	shapes map[reflect.Type]*shape
+}
+
+// shapeFor returns the shape of typ.
+func (s *Set) shapeFor(typ reflect.Type) *shape {
+	if sh, ok := s.shapes[indirect(typ)]; ok {
+		return sh
+	}
+	return shapeOf(typ, make(map[reflect.Type]*shape)) // a type NewSet did not see
 }
 
 // An Option configures a Set before any topic is checked.
@@ -103,6 +114,7 @@ func NewSet(defs []*Definition, opts ...Option) (*Set, error) {
 		validate: newValidator(),
 		messages: make(map[string]string),
 		limits:   jsonbound.Defaults,
+		shapes:   make(map[reflect.Type]*shape),
 	}
 	var problems []error
 	for _, opt := range opts {
@@ -147,12 +159,14 @@ func (s *Set) check(t *Definition) []error {
 			problems = append(problems, fmt.Errorf("action %q: the name does not match %s", a.Name, protocol.ActionPattern))
 		}
 		if kindOf(a.Input) == reflect.Struct {
+			shapeOf(a.Input, s.shapes)
 			for _, err := range s.checkTags(a.Input) {
 				problems = append(problems, fmt.Errorf("action %q: %w", a.Name, err))
 			}
 		}
 	}
 	if t.defaultJSON != nil { // the document type is a struct and the default encodes
+		shapeOf(t.typ, s.shapes)
 		if errs := s.checkTags(t.typ); len(errs) > 0 {
 			problems = append(problems, errs...)
 		} else if _, err := s.decode(t.defaultJSON, t.typ, t.newDoc, "the document"); err != nil {

@@ -229,20 +229,46 @@ func encode(enc *jsontext.Encoder, n *node) error {
 // ErrSyntax otherwise); check untrusted patches with Check first, which
 // bounds the recursion depth.
 func MergePatch(doc, patch []byte) ([]byte, error) {
+	p, err := ParsePatch(patch)
+	if err != nil {
+		return nil, err
+	}
+	return p.Apply(doc)
+}
+
+// A Patch is a parsed merge patch. Applying it never changes it, so one
+// Patch can be applied any number of times, concurrently: a caller parses
+// a patch before taking a lock and only applies it inside.
+type Patch struct {
+	root *node
+	size int
+}
+
+// ParsePatch parses patch, an RFC 7396 merge patch, which must be
+// well-formed JSON (an error wrapping ErrSyntax otherwise); check
+// untrusted patches with Check first, which bounds the recursion depth.
+func ParsePatch(patch []byte) (*Patch, error) {
 	p, err := parseAll(patch)
 	if err != nil {
 		return nil, fmt.Errorf("the patch: %w", err)
 	}
+	return &Patch{root: p, size: len(patch)}, nil
+}
+
+// Apply returns the result of applying the patch to doc, as MergePatch
+// does.
+func (p *Patch) Apply(doc []byte) ([]byte, error) {
 	var d *node
-	if p.obj != nil { // a patch that is not an object replaces doc unread
+	if p.root.obj != nil { // a patch that is not an object replaces doc unread
+		var err error
 		if d, err = parseAll(doc); err != nil {
 			return nil, fmt.Errorf("the document: %w", err)
 		}
 	}
 	var out bytes.Buffer
-	out.Grow(len(doc) + len(patch))
+	out.Grow(len(doc) + p.size)
 	enc := jsontext.NewEncoder(&out)
-	if err := encode(enc, merge(d, p)); err != nil {
+	if err := encode(enc, merge(d, p.root)); err != nil {
 		return nil, err
 	}
 	return bytes.TrimRight(out.Bytes(), "\n"), nil
