@@ -3,7 +3,9 @@ package openapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -176,5 +178,62 @@ func TestSharedTypesAndNamesStayUnique(t *testing.T) {
 func TestGenerateWithoutTopicSet(t *testing.T) {
 	if _, err := server.OpenAPI(nil, openapi.Options{}); err == nil {
 		t.Fatal("no error for a nil set")
+	}
+}
+
+// Each topic's document schema carries the topic's default document as
+// its JSON Schema default, equal to what the registry holds (nulls,
+// number literals, empty arrays and member order included) and valid
+// against the schema itself, so that clients can generate their initial
+// state from the document.
+func TestDocumentSchemaCarriesDefault(t *testing.T) {
+	rich, richSpec := richTopic(t)
+	set := demoSet(t)
+	demoSpec := load(t, generate(t, set))
+	type check struct {
+		tp     *topic.Topic
+		spec   *openapi3.T
+		schema string
+	}
+	cases := []check{{rich, richSpec, "Rich"}}
+	names := map[string]string{"app-settings": "AppSettings", "user-preferences": "UserPreferences", "cart": "Cart"}
+	for _, tp := range set.All() {
+		cases = append(cases, check{tp, demoSpec, names[tp.Name()]})
+	}
+	for _, c := range cases {
+		t.Run(c.tp.Name(), func(t *testing.T) {
+			ref := c.spec.Components.Schemas[c.schema]
+			if ref == nil {
+				t.Fatalf("no schema %s", c.schema)
+			}
+			s := ref.Value
+			if s.Default == nil {
+				t.Fatalf("%s has no default", c.schema)
+			}
+			got, err := json.Marshal(s.Default)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want, have any
+			if err := json.Unmarshal(c.tp.Default(), &want); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(got, &have); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(have, want) {
+				t.Fatalf("default %s\nwant %s", got, c.tp.Default())
+			}
+			if err := s.VisitJSON(have, openapi3.EnableJSONSchema2020()); err != nil {
+				t.Fatalf("the default fails its own schema: %v", err)
+			}
+		})
+	}
+	// Only the document schema carries it: an input or a patch has no
+	// default a server would fill in.
+	for _, name := range []string{"AppSettingsInput", "AppSettingsPatch", "CartAddItemInput"} {
+		if demoSpec.Components.Schemas[name].Value.Default != nil {
+			t.Errorf("%s has a default", name)
+		}
 	}
 }

@@ -10,7 +10,9 @@
 //
 //   - <Topic> is the document as the server sends it (in every snapshot):
 //     a member is required unless its json tag has omitempty or omitzero,
-//     because the server always writes every other member.
+//     because the server always writes every other member. Its default
+//     is the topic's default document, so that a client can generate its
+//     initial state instead of copying it.
 //   - <Topic>Input is the document as a client sends it with PUT, and
 //     <Topic><Action>Input an action's input: a member is required only
 //     when its zero value fails validation, because the server reads a

@@ -62,6 +62,14 @@ func (d *document) topicOperations(t *topic.Topic, ops []Operation) error {
 	tag := Tag{Name: name, Description: about}
 
 	doc := d.types.component(sc, t.Type(), asRead, p, t.Description()).ref
+	// The document of a topic never written (and what a reset restores),
+	// as the registry encodes it: clients generate their initial state
+	// from it instead of copying it by hand.
+	def, err := jsonValue(t.Default())
+	if err != nil {
+		return fmt.Errorf("openapi: the default document of %s: %w", name, err)
+	}
+	d.types.schemas[doc].defaultValue = def
 	var input, patch string
 	bodies := func(r Request) string {
 		switch r {

@@ -40,6 +40,11 @@ type schema struct {
 	propertyNames        *schema
 
 	anyOf []*schema
+
+	// defaultValue is the JSON Schema default: a value built from
+	// *object, []any, string, number, bool and null (see jsonValue), or
+	// nil for none.
+	defaultValue any
 }
 
 type property struct {
@@ -234,6 +239,9 @@ func (s *schema) render() *object {
 	}
 	if s.not != nil {
 		o.set("not", s.not.render())
+	}
+	if s.defaultValue != nil {
+		o.set("default", s.defaultValue)
 	}
 	return o
 }

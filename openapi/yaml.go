@@ -3,8 +3,10 @@ package openapi
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strconv"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"go.yaml.in/yaml/v4"
 )
 
@@ -50,8 +52,71 @@ func (o *object) opt(key, v string) *object {
 // spells it.
 type number string
 
-// encodeYAML renders v, built from *object, []any, string, number, bool
-// and int, as a YAML document with a leading comment.
+// null is JSON's null. object.set leaves nil out, so a null member of a
+// value (a default document's nil pointer) needs a value of its own.
+type null struct{}
+
+// jsonValue turns one JSON value into the document's form, keeping the
+// order of object members and the literals of numbers as they are.
+func jsonValue(b []byte) (any, error) {
+	dec := jsontext.NewDecoder(bytes.NewReader(b))
+	v, err := decodeValue(dec)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return nil, fmt.Errorf("openapi: more than one JSON value")
+	}
+	return v, nil
+}
+
+func decodeValue(dec *jsontext.Decoder) (any, error) {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return nil, err
+	}
+	switch tok.Kind() {
+	case 'n':
+		return null{}, nil
+	case 't', 'f':
+		return tok.Bool(), nil
+	case '"':
+		return tok.String(), nil
+	case '0':
+		return number(tok.String()), nil
+	case '{':
+		o := newObject()
+		for dec.PeekKind() != '}' {
+			tok, err := dec.ReadToken()
+			if err != nil {
+				return nil, err
+			}
+			name := tok.String() // before the next call voids tok
+			v, err := decodeValue(dec)
+			if err != nil {
+				return nil, err
+			}
+			o.set(name, v)
+		}
+		_, err := dec.ReadToken()
+		return o, err
+	case '[':
+		a := []any{}
+		for dec.PeekKind() != ']' {
+			v, err := decodeValue(dec)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		_, err := dec.ReadToken()
+		return a, err
+	}
+	return nil, fmt.Errorf("openapi: unexpected JSON token %v", tok)
+}
+
+// encodeYAML renders v, built from *object, []any, string, number, bool,
+// int and null, as a YAML document with a leading comment.
 func encodeYAML(v any, comment string) ([]byte, error) {
 	root := node(v)
 	root.HeadComment = comment
@@ -108,6 +173,8 @@ func node(v any) *yaml.Node {
 		return scalar("!!int", strconv.Itoa(x))
 	case bool:
 		return scalar("!!bool", strconv.FormatBool(x))
+	case null:
+		return scalar("!!null", "null")
 	}
 	panic(fmt.Sprintf("openapi: no YAML form for %T", v)) // a bug in this package, not an input error
 }
@@ -118,7 +185,7 @@ func scalar(tag, value string) *yaml.Node {
 
 func isScalar(v any) bool {
 	switch v.(type) {
-	case string, number, int, bool:
+	case string, number, int, bool, null:
 		return true
 	}
 	return false

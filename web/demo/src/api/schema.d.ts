@@ -328,7 +328,17 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description Settings of the application, shared by everyone. */
+        /**
+         * @description Settings of the application, shared by everyone.
+         * @default {
+         *       "theme": "system",
+         *       "language": "en",
+         *       "fontSize": 14,
+         *       "notifications": true,
+         *       "compactMode": false,
+         *       "reducedMotion": false
+         *     }
+         */
         AppSettings: {
             /**
              * @description The colour scheme: light, dark, or system to follow the operating system.
@@ -389,7 +399,13 @@ export interface components {
         };
         /** @description The input of the toggle-theme action of app-settings. */
         AppSettingsToggleThemeInput: Record<string, never>;
-        /** @description The caller's shopping cart. */
+        /**
+         * @description The caller's shopping cart.
+         * @default {
+         *       "items": [],
+         *       "coupon": ""
+         *     }
+         */
         Cart: {
             /** @description The lines of the cart, one per product, at most 50. */
             items: components["schemas"]["CartItem"][];
@@ -548,7 +564,15 @@ export interface components {
              */
             scope: "shared" | "per-principal";
         };
-        /** @description The caller's personal preferences. */
+        /**
+         * @description The caller's personal preferences.
+         * @default {
+         *       "displayName": "",
+         *       "accentColor": "#4f46e5",
+         *       "sidebar": "expanded",
+         *       "favorites": []
+         *     }
+         */
         UserPreferences: {
             /** @description The name shown to other users; empty to show none. */
             displayName: string;
