@@ -34,6 +34,7 @@ import (
 	sqlitedriver "modernc.org/sqlite"
 
 	"github.com/pinionkit/pinion/store"
+	"github.com/pinionkit/pinion/store/internal/sqlrows"
 )
 
 // FileName is the name of the database file Open keeps in its directory.
@@ -694,17 +695,8 @@ func (s *Store) Since(ctx context.Context, after store.Revision, limit int) ([]s
 		return nil, s.fail(ctx, fmt.Sprintf("since %d", after), err)
 	}
 	defer rows.Close()
-	var changes []store.Change
-	for rows.Next() {
-		var c store.Change
-		var rev, committed int64
-		if err := rows.Scan(&c.Topic, &c.Principal, &rev, &c.SourceID, &committed); err != nil {
-			return nil, s.fail(ctx, fmt.Sprintf("since %d", after), err)
-		}
-		c.Revision, c.Time = store.Revision(rev), time.UnixMicro(committed)
-		changes = append(changes, c)
-	}
-	if err := rows.Err(); err != nil {
+	changes, err := sqlrows.Changes(rows)
+	if err != nil {
 		return nil, s.fail(ctx, fmt.Sprintf("since %d", after), err)
 	}
 	return changes, nil
