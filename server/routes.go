@@ -53,14 +53,22 @@ var (
 		http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusPreconditionFailed,
 		http.StatusInternalServerError, http.StatusServiceUnavailable,
 	}
-	writeParams = []string{openapi.ParamIfMatch, openapi.ParamSourceID}
-	snapshotOK  = []openapi.Response{{Status: http.StatusOK, Body: openapi.Snapshot()}}
 )
+
+// write completes the declaration of a write to a topic: every write takes
+// If-Match and X-Source-Id, answers the new snapshot, and raises one
+// invalidation; errs are the statuses it may answer besides.
+func write(op openapi.Operation, errs []int) openapi.Operation {
+	op.Description += " Answers the new snapshot and raises one invalidation."
+	op.Params = []string{openapi.ParamIfMatch, openapi.ParamSourceID}
+	op.Responses = []openapi.Response{{Status: http.StatusOK, Body: openapi.Snapshot()}}
+	op.Errors = errs
+	return op
+}
 
 // api is the whole HTTP API, on one screen. To add a route, add an entry:
 // it is registered and documented from here.
 func api() []route {
-	const committed = " Answers the new snapshot and raises one invalidation."
 	return []route{
 		{openapi.Operation{
 			Method: http.MethodGet, Path: "/api/topics", ID: "listTopics", Tag: tagTopics,
@@ -85,33 +93,29 @@ func api() []route {
 			Errors: readErrors,
 		}, func(d deps) echo.HandlerFunc { return handlers.Snapshot(d.topics, d.st, d.who) }},
 
-		{openapi.Operation{
-			Method: http.MethodPut, Path: "/api/topics/{topic}", ID: "replace",
+		{write(openapi.Operation{
+			Method: http.MethodPut, Path: "/api/topics/{topic}", ID: "replace", Request: openapi.DocumentBody,
 			Summary:     "Replace {topic}",
-			Description: "Replaces the whole document, validated before anything is stored." + committed,
-			Params:      writeParams, Request: openapi.DocumentBody, Responses: snapshotOK, Errors: bodyWriteErrors,
-		}, func(d deps) echo.HandlerFunc { return handlers.Replace(d.topics, d.st, d.who, d.limit) }},
+			Description: "Replaces the whole document, validated before anything is stored.",
+		}, bodyWriteErrors), func(d deps) echo.HandlerFunc { return handlers.Replace(d.topics, d.st, d.who, d.limit) }},
 
-		{openapi.Operation{
-			Method: http.MethodPatch, Path: "/api/topics/{topic}", ID: "patch",
+		{write(openapi.Operation{
+			Method: http.MethodPatch, Path: "/api/topics/{topic}", ID: "patch", Request: openapi.PatchBody,
 			Summary:     "Patch {topic}",
-			Description: "Merges an RFC 7396 merge patch (a JSON object) into the current document and validates the merged document as a whole; error pointers point into it." + committed,
-			Params:      writeParams, Request: openapi.PatchBody, Responses: snapshotOK, Errors: bodyWriteErrors,
-		}, func(d deps) echo.HandlerFunc { return handlers.Patch(d.topics, d.st, d.who, d.limit) }},
+			Description: "Merges an RFC 7396 merge patch (a JSON object) into the current document and validates the merged document as a whole; error pointers point into it.",
+		}, bodyWriteErrors), func(d deps) echo.HandlerFunc { return handlers.Patch(d.topics, d.st, d.who, d.limit) }},
 
-		{openapi.Operation{
+		{write(openapi.Operation{
 			Method: http.MethodDelete, Path: "/api/topics/{topic}", ID: "reset",
 			Summary:     "Reset {topic}",
-			Description: "Resets the document to its default, at a new revision: revisions never go back." + committed,
-			Params:      writeParams, Responses: snapshotOK, Errors: resetErrors,
-		}, func(d deps) echo.HandlerFunc { return handlers.Reset(d.topics, d.st, d.who) }},
+			Description: "Resets the document to its default, at a new revision: revisions never go back.",
+		}, resetErrors), func(d deps) echo.HandlerFunc { return handlers.Reset(d.topics, d.st, d.who) }},
 
-		{openapi.Operation{
-			Method: http.MethodPost, Path: "/api/topics/{topic}/actions/{action}",
+		{write(openapi.Operation{
+			Method: http.MethodPost, Path: "/api/topics/{topic}/actions/{action}", Request: openapi.ActionBody,
 			Summary:     "Run {action} on {topic}",
-			Description: "{actionAbout} The input is validated, the change is computed on the server, and the changed document is validated again." + committed,
-			Params:      writeParams, Request: openapi.ActionBody, Responses: snapshotOK, Errors: bodyWriteErrors,
-		}, func(d deps) echo.HandlerFunc { return handlers.Action(d.topics, d.st, d.who, d.limit) }},
+			Description: "{actionAbout} The input is validated, the change is computed on the server, and the changed document is validated again.",
+		}, bodyWriteErrors), func(d deps) echo.HandlerFunc { return handlers.Action(d.topics, d.st, d.who, d.limit) }},
 
 		{openapi.Operation{
 			Method: http.MethodPost, Path: "/api/session", ID: "startSession", Tag: tagSession,
