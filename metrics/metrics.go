@@ -29,6 +29,7 @@ type Metrics struct {
 	eventsSent     prometheus.Counter
 	evictions      *prometheus.CounterVec
 	replay         prometheus.Histogram
+	freshness      *prometheus.HistogramVec
 }
 
 // latencyBuckets spans 100 µs (an fsync on a fast disk) to 10 s (a write
@@ -88,9 +89,16 @@ func New() *Metrics {
 		Help:    "Invalidations replayed to a stream when it started or resumed.",
 		Buckets: []float64{0, 1, 2, 5, 10, 25, 50, 100, 250, 1000},
 	})
+	m.freshness = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "pinion_client_freshness_seconds",
+		Help: "How long after its commit a browser tab applied a revision announced by an invalidation, by topic, as sampled tabs report it (POST /api/freshness; the report's one-way latency is included).",
+		// From a commit seen at once on the same machine to a tab that
+		// fell a minute behind.
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+	}, []string{"topic"})
 	m.reg.MustRegister(m.writeDuration, m.validation, m.snapshots, m.storeErrors,
 		m.storeWrite, m.commitBatch, m.commitDuration, m.eventsSent, m.evictions,
-		m.replay)
+		m.replay, m.freshness)
 	return m
 }
 
@@ -147,5 +155,14 @@ func (m *Metrics) Committed(size int, d time.Duration) {
 func (m *Metrics) StoreError(op string) {
 	if m != nil {
 		m.storeErrors.WithLabelValues(op).Inc()
+	}
+}
+
+// ClientFreshness records that a browser tab applied a revision of topic d
+// after its commit. topic must be a registered topic's name (the handler
+// refuses others), which keeps the label set bounded.
+func (m *Metrics) ClientFreshness(topic string, d time.Duration) {
+	if m != nil {
+		m.freshness.WithLabelValues(topic).Observe(d.Seconds())
 	}
 }

@@ -49,6 +49,7 @@ func TestNilMetrics(t *testing.T) {
 	m.Replayed(3)
 	m.Committed(2, time.Millisecond)
 	m.StoreError("update")
+	m.ClientFreshness("cart", time.Second)
 	m.WatchStreams(func() int { return 0 })
 	if m.Middleware(nil)(nil) != nil {
 		t.Fatal("nil metrics must not wrap")

@@ -79,6 +79,8 @@ const (
 	PatchBody
 	// ActionBody is the input of the action (<Topic><Action>Input).
 	ActionBody
+	// FreshnessBody is a browser tab's freshness report (FreshnessReport).
+	FreshnessBody
 )
 
 // Response is one answer of an operation other than the shared problems.

@@ -70,6 +70,19 @@ func (d *document) sharedSchemas() {
 	add("Ready", closed("The data of a `ready` event: the stream is up to date.", []string{"cursor"},
 		property{"cursor", described(ref("Cursor"), "The current cursor, also the event's id.")}))
 
+	age := typed("number")
+	age.minimum, age.maximum = mustBound("0"), mustBound("3600000")
+	age.description = "How many milliseconds before the report was sent the tab applied the revision, on the tab's monotonic clock. The server never compares its clock with the tab's: it takes the report's arrival minus this as the apply time."
+	add("FreshnessSample", closed("One revision a tab applied after an invalidation announced it.", []string{"topic", "revision", "appliedAgoMs"},
+		property{"topic", ref("TopicName")},
+		property{"revision", described(ref("Revision"), "The revision applied: its commit time in the server's microseconds since the Unix epoch.")},
+		property{"appliedAgoMs", age}))
+	samples := typed("array")
+	samples.items, samples.minItems = ref("FreshnessSample"), intPtr(1)
+	samples.description = "At most the server's -freshness-max-samples (20 by default); the body limit follows from it."
+	add("FreshnessReport", closed("A browser tab's freshness report: sampled revisions it applied, with how long ago.", []string{"samples"},
+		property{"samples", samples}))
+
 	add("FieldError", closed("One problem with one value of a submitted document.", []string{"field", "pointer", "rule", "param", "message"},
 		property{"field", str("The JSON name of the field the value belongs to; empty for the document itself.")},
 		property{"pointer", described(&schema{types: []string{"string"}, format: "json-pointer"},

@@ -28,7 +28,7 @@ type document struct {
 // sharedSchemas are the component names of the protocol's own schemas;
 // topic schemas never take them.
 var sharedSchemas = []string{
-	"Cursor", "FieldError", "Invalidation", "PreconditionProblem", "Problem", "Ready",
+	"Cursor", "FieldError", "FreshnessReport", "FreshnessSample", "Invalidation", "PreconditionProblem", "Problem", "Ready",
 	"Revision", "SourceId", "TopicList", "TopicName", "TopicSummary", "ValidationProblem",
 }
 

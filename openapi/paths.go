@@ -43,10 +43,15 @@ func (d *document) paths(ops []Operation) error {
 
 // fixedOperation describes an operation that is the same for every topic.
 func (d *document) fixedOperation(op Operation) error {
-	if op.Request != NoBody {
+	var body *object
+	switch op.Request {
+	case NoBody:
+	case FreshnessBody:
+		body = jsonBody(protocol.MediaJSON, "FreshnessReport")
+	default:
 		return fmt.Errorf("openapi: %s %s: a body needs a topic", op.Method, op.Path)
 	}
-	o, err := d.operation(op, op.ID, op.Summary, op.Description, op.Tag, nil, "", nil)
+	o, err := d.operation(op, op.ID, op.Summary, op.Description, op.Tag, nil, "", body)
 	if err != nil {
 		return err
 	}

@@ -138,7 +138,7 @@ func errorKind(status int) (name, description, body string) {
 	case http.StatusForbidden:
 		return "Forbidden", "The caller may not use this topic. The development authenticator never answers this.", "Problem"
 	case http.StatusNotFound:
-		return "NotFound", "A topic named in the request does not exist.", "Problem"
+		return "NotFound", "A topic named in the request does not exist (for POST /api/freshness: this server does not take freshness reports).", "Problem"
 	case http.StatusPreconditionFailed:
 		return "PreconditionFailed", "If-Match did not name the current revision. The current revision is in ETag and currentRevision; nothing changed.", "PreconditionProblem"
 	case http.StatusRequestEntityTooLarge:
@@ -148,7 +148,7 @@ func errorKind(status int) (name, description, body string) {
 	case http.StatusUnprocessableEntity:
 		return "ValidationFailed", "Well-formed JSON whose content is wrong: a wrong type, an unknown member, a failed rule, or a command the action refused. errors lists every problem; nothing changed.", "ValidationProblem"
 	case http.StatusTooManyRequests:
-		return "TooManyRequests", "Too many event streams are open, for this caller or in all. Share one stream between a page's stores (or a browser's tabs).", "Problem"
+		return "TooManyRequests", "Too many requests: too many event streams are open, for this caller or in all (share one stream between a page's stores, or a browser's tabs), or a rate limit was reached. Retry after Retry-After.", "Problem"
 	case http.StatusInternalServerError:
 		return "InternalError", "The server failed to handle the request (a bug: a failing store answers 503).", "Problem"
 	case http.StatusServiceUnavailable:

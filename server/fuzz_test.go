@@ -36,8 +36,9 @@ import (
 )
 
 type fuzzServer struct {
-	base string
-	c    *http.Client
+	base  string
+	c     *http.Client
+	fresh *recorder
 }
 
 func startFuzz(f *testing.F) *fuzzServer {
@@ -46,12 +47,14 @@ func startFuzz(f *testing.F) *fuzzServer {
 	if err != nil {
 		f.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", MaxStreamsPerPrincipal: 10000}, memory.Open(), topics, auth.Cookie{Key: auth.NewKey()}, nil)
+	rec := &recorder{seen: map[string][]time.Duration{}}
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", MaxStreamsPerPrincipal: 10000, Freshness: server.Freshness{Recorder: rec}},
+		memory.Open(), topics, auth.Cookie{Key: auth.NewKey()}, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
 	jar, _ := cookiejar.New(nil)
-	return &fuzzServer{base: servertest.Run(f, srv), c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	return &fuzzServer{base: servertest.Run(f, srv), c: &http.Client{Jar: jar, Timeout: 30 * time.Second}, fresh: rec}
 }
 
 // send returns nil when Go's client refuses to send the request (a header
@@ -249,6 +252,58 @@ func FuzzEvents(f *testing.F) {
 			if err != nil {
 				t.Fatalf("stream ended before ready: %v: %q", err, buf)
 			}
+		}
+	})
+}
+
+// FuzzFreshness sends any freshness report. "$REV" in the body stands for
+// a revision a write really committed, so that the fuzzer reaches the
+// checks past the revision's. A refused report records nothing; an
+// accepted one records each of its samples.
+func FuzzFreshness(f *testing.F) {
+	s := startFuzz(f)
+	req, _ := http.NewRequest(http.MethodPut, s.base+"/api/topics/app-settings",
+		strings.NewReader(`{"theme":"dark","language":"en","fontSize":16}`))
+	req.Header.Set("Content-Type", protocol.MediaJSON)
+	resp, err := s.c.Do(req)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		f.Fatalf("the first write: %d", resp.StatusCode)
+	}
+	resp.Body.Close()
+	rev := strings.Trim(resp.Header.Get("ETag"), `"`)
+	f.Add(uint8(0), []byte(`{"samples":[{"topic":"app-settings","revision":"$REV","appliedAgoMs":12.5}]}`))
+	f.Add(uint8(0), []byte(`{"samples":[{"topic":"cart","revision":"$REV","appliedAgoMs":0},{"topic":"user-preferences","revision":"$REV","appliedAgoMs":3600000}]}`))
+	f.Add(uint8(2), []byte(`{"samples":[{"topic":"app-settings","revision":"$REV","appliedAgoMs":1e308}]}`))
+	f.Add(uint8(0), []byte(`{"samples":[{"topic":"app-settings","revision":"18446744073709551615","appliedAgoMs":-0}]}`))
+	f.Add(uint8(0), []byte(`{"samples":[{"topic":"no-such","revision":"1","appliedAgoMs":null}],"x":1}`))
+	f.Add(uint8(1), []byte(`{"samples":[]}`))
+	f.Add(uint8(0), []byte(`{"samples":[{"topic":"app-settings","topic":"cart","revision":"$REV","appliedAgoMs":1}]}`))
+	f.Add(uint8(0), []byte("{\"samples\":[{\"topic\":\"app-settings\xff\",\"revision\":\"$REV\",\"appliedAgoMs\":1}]}"))
+	f.Fuzz(func(t *testing.T, media uint8, body []byte) {
+		req, err := http.NewRequest(http.MethodPost, s.base+"/api/freshness", strings.NewReader(strings.ReplaceAll(string(body), "$REV", rev)))
+		if err != nil {
+			return
+		}
+		if ct := mediaTypes[int(media)%len(mediaTypes)]; ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		before := s.fresh.count()
+		resp := s.send(t, req)
+		if resp == nil {
+			return
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		checkProblem(t, resp, data)
+		added := s.fresh.count() - before
+		switch {
+		case resp.StatusCode == http.StatusNoContent && (added < 1 || added > 20):
+			t.Fatalf("accepted report recorded %d samples", added)
+		case resp.StatusCode != http.StatusNoContent && added != 0:
+			t.Fatalf("refused report (%d) recorded %d samples: %s", resp.StatusCode, added, data)
 		}
 	})
 }

@@ -22,6 +22,7 @@ type deps struct {
 	limit  int64
 	spec   []byte
 	ready  handlers.Pinger // the store, and not shutting down
+	fresh  handlers.FreshnessConfig
 }
 
 // route is one operation of the API: how it is documented and who serves
@@ -39,6 +40,7 @@ var (
 	tagEvents  = openapi.Tag{Name: "Event stream", Description: "The event stream: one Server-Sent Events connection for any number of topics."}
 	tagSession = openapi.Tag{Name: "Session", Description: "A browser session cookie made from a bearer token."}
 	tagServer  = openapi.Tag{Name: "Server", Description: "Health, readiness and this document."}
+	tagOps     = openapi.Tag{Name: "Telemetry", Description: "What browser tabs report about their own view of the topics."}
 )
 
 // Statuses shared by groups of operations.
@@ -144,6 +146,16 @@ func api() []route {
 				Body:    openapi.Stream()}},
 			Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusTooManyRequests, http.StatusServiceUnavailable},
 		}, func(d deps) echo.HandlerFunc { return handlers.Events(d.topics, d.hub, d.who) }},
+
+		{openapi.Operation{
+			Method: http.MethodPost, Path: "/api/freshness", ID: "reportFreshness", Tag: tagOps,
+			Summary:     "Report freshness",
+			Description: "A sampled browser tab reports when it applied revisions that invalidations announced, as milliseconds before sending; the server takes the apply time as the report's arrival minus that, and records its distance from the revision's commit time (a revision is its commit time in server microseconds) in the pinion_client_freshness_seconds histogram on the admin listener. The report's one-way latency is included, so the measure errs towards less fresh; a negative result counts as 0 and one over an hour as an hour. A report is recorded whole or not at all: every topic must be registered and readable by the caller. Off unless the server runs with -client-freshness (404 then); its own rate limit per caller applies, and so do the write limits.",
+			Request:     openapi.FreshnessBody,
+			Responses:   []openapi.Response{{Status: http.StatusNoContent, Description: "The report is recorded.", Headers: []string{openapi.HeaderSetCookie}}},
+			Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound,
+				http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
+		}, func(d deps) echo.HandlerFunc { return handlers.Freshness(d.topics, d.st, d.who, d.fresh) }},
 
 		{openapi.Operation{
 			Method: http.MethodGet, Path: "/healthz", ID: "healthz", Tag: tagServer, Public: true,

@@ -65,6 +65,23 @@ type Config struct {
 	// Security holds the limits and checks for a server reachable by
 	// untrusted clients.
 	Security Security
+	// Freshness turns on the browser-side freshness reports (POST
+	// /api/freshness) when its Recorder is set; off, the route answers 404.
+	Freshness Freshness
+}
+
+// Freshness configures the freshness reports that sampled browser tabs
+// send (docs/operations.md).
+type Freshness struct {
+	// Recorder receives the measurements (metrics.Metrics).
+	Recorder handlers.FreshnessRecorder
+	// MaxSamples caps the samples of one report; it also sets the report's
+	// body limit (handlers.FreshnessLimit). Default 20.
+	MaxSamples int
+	// RatePerPrincipal bounds reports per second per principal (bursts of
+	// twice as many, at least 1); beyond, 429. 0: no limit of its own (the
+	// write limits of Security still apply: a report is a POST).
+	RatePerPrincipal float64
 }
 
 // Store is what the server needs from a backend.
@@ -143,7 +160,15 @@ func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *s
 	e.HidePort = true
 	e.HTTPErrorHandler = handlers.ErrorHandler(log)
 	s := &Server{cfg: cfg, log: log, echo: e, hub: hub, spec: spec}
-	s.routes(deps{st: st, topics: topics, who: who, hub: hub, limit: cfg.BodyLimit, spec: spec, ready: readiness{st: st, stopping: &s.stopping}})
+	if cfg.Freshness.MaxSamples <= 0 {
+		cfg.Freshness.MaxSamples = 20
+	}
+	fresh := handlers.FreshnessConfig{Recorder: cfg.Freshness.Recorder, MaxSamples: cfg.Freshness.MaxSamples}
+	if lim := newKeyedLimiter(cfg.Freshness.RatePerPrincipal, int(max(1, 2*cfg.Freshness.RatePerPrincipal))); lim != nil {
+		fresh.Allow = lim.allow
+	}
+	s.routes(deps{st: st, topics: topics, who: who, hub: hub, limit: cfg.BodyLimit, spec: spec, fresh: fresh,
+		ready: readiness{st: st, stopping: &s.stopping}})
 	var h http.Handler = s.headAsGet(e, "/api/events")
 	if cfg.Middleware != nil {
 		h = cfg.Middleware(h)

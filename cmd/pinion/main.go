@@ -56,6 +56,10 @@ type options struct {
 	limits    limits
 	identity  identity
 	adminAddr string
+	// freshness turns on the browser freshness reports (needs adminAddr).
+	freshness           bool
+	freshnessMaxSamples int
+	freshnessRate       float64
 
 	maxStreams, maxPerPrincipal, maxPerAddress int
 	drainDelay                                 time.Duration
@@ -105,6 +109,12 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	ef.Int64(&o.cacheBytes, "cache-bytes", "PINION_CACHE_BYTES", 64<<20,
 		"memory for the snapshot cache of current revisions and hot documents; 0 = off")
 	fs.StringVar(&o.adminAddr, "admin-addr", env("PINION_ADMIN_ADDR", ""), "admin listen address for /metrics and /debug/pprof; empty: off (env PINION_ADMIN_ADDR)")
+	ef.Bool(&o.freshness, "client-freshness", "PINION_CLIENT_FRESHNESS", false,
+		"accept sampled browser freshness reports at POST /api/freshness and export pinion_client_freshness_seconds; needs -admin-addr")
+	ef.Int(&o.freshnessMaxSamples, "freshness-max-samples", "PINION_FRESHNESS_MAX_SAMPLES", 20,
+		"samples in one freshness report (its body limit is 64 + 256 bytes per sample)")
+	ef.Float(&o.freshnessRate, "freshness-rate", "PINION_FRESHNESS_RATE", 1,
+		"freshness reports per second per principal, in bursts of twice as many; 0 = no limit of its own")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -119,6 +129,12 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	}
 	if o.dbBatch < 1 {
 		return o, fmt.Errorf("-database-max-batch %d: must be at least 1", o.dbBatch)
+	}
+	if o.freshness && o.adminAddr == "" {
+		return o, errors.New("-client-freshness needs -admin-addr: the reports become a metric, and metrics are served only there")
+	}
+	if o.freshnessMaxSamples < 1 {
+		return o, fmt.Errorf("-freshness-max-samples %d: must be at least 1", o.freshnessMaxSamples)
 	}
 	return o, nil
 }
@@ -199,6 +215,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		backend = m.Store(cached)
 		cfg.StreamObserver = m
 		cfg.Middleware = m.Middleware(func(name string) bool { _, ok := topics.Lookup(name); return ok })
+		if o.freshness {
+			cfg.Freshness = server.Freshness{Recorder: m, MaxSamples: o.freshnessMaxSamples, RatePerPrincipal: o.freshnessRate}
+		}
 	}
 	who, err := o.identity.authenticator(ctx, o, st)
 	if err != nil {

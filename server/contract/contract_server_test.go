@@ -108,15 +108,33 @@ type running struct {
 	k     *contract
 }
 
+// discard is a freshness recorder that keeps nothing.
+type discard struct{}
+
+func (discard) ClientFreshness(string, time.Duration) {}
+
 func startServer(t *testing.T, k *contract) *running {
+	t.Helper()
+	return startServerWith(t, k, func(cfg *server.Config) {
+		// One report per principal, of at most 2 samples, so that 429 and
+		// the sample cap are cheap to reach.
+		cfg.Freshness = server.Freshness{Recorder: discard{}, MaxSamples: 2, RatePerPrincipal: 0.01}
+	})
+}
+
+func startServerWith(t *testing.T, k *contract, configure func(*server.Config)) *running {
 	t.Helper()
 	st := &flakyStore{Store: memory.Open()}
 	t.Cleanup(func() { _ = st.Close() })
-	srv, err := server.New(server.Config{
+	cfg := server.Config{
 		Addr:                   "127.0.0.1:0",
 		BodyLimit:              bodyLimit,
 		MaxStreamsPerPrincipal: 1,
-	}, st, demoSet(t), testAuth{auth.Cookie{Key: auth.NewKey()}}, nil)
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv, err := server.New(cfg, st, demoSet(t), testAuth{auth.Cookie{Key: auth.NewKey()}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

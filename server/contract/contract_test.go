@@ -34,6 +34,7 @@ func TestContract(t *testing.T) {
 		b.do(t, call{method: "POST", path: "/api/session", headers: []string{"Cookie", authCookie + "=none"}, want: 401})
 		b.do(t, call{method: "DELETE", path: "/api/session", want: 204})
 	})
+	t.Run("freshness", s.freshnessRoute)
 	t.Run("no operation", s.unmatched)
 
 	if !t.Failed() {
@@ -199,6 +200,35 @@ func (s *running) refusedCommands(t *testing.T) {
 			t.Errorf("%s: a 422 without errors: %s", c, r.body)
 		}
 	}
+}
+
+// freshnessRoute provokes every status of POST /api/freshness; the
+// server allows one report per principal, so each call but the 429 one
+// is a new browser.
+func (s *running) freshnessRoute(t *testing.T) {
+	w := s.browser().do(t, call{method: "PUT", path: "/api/topics/app-settings",
+		headers: []string{"Content-Type", mediaJSON}, body: `{"theme":"light","language":"en","fontSize":16}`, want: 200})
+	rev, _ := w.json(t)["revision"].(string)
+	sample := `{"topic":"app-settings","revision":"` + rev + `","appliedAgoMs":12.5}`
+	report := func(samples ...string) string { return `{"samples":[` + strings.Join(samples, ",") + `]}` }
+	c := func(body string, want int, invalid bool, headers ...string) call {
+		return call{method: "POST", path: "/api/freshness", headers: append([]string{"Content-Type", mediaJSON}, headers...),
+			body: body, want: want, invalid: invalid}
+	}
+	b := s.browser()
+	b.do(t, c(report(sample), 204, false))
+	b.do(t, c(report(sample), 429, false))
+	s.browser().do(t, c(`{"samples":`, 400, true))
+	s.as("none").do(t, c(report(sample), 401, false))
+	s.as("deny").do(t, c(report(sample), 403, false))
+	s.browser().do(t, c(report(sample)+strings.Repeat(" ", 64+2*256), 413, false))
+	s.browser().do(t, call{method: "POST", path: "/api/freshness", headers: []string{"Content-Type", "text/plain"},
+		body: report(sample), want: 415, invalid: true})
+	s.browser().do(t, c(report(sample, sample, sample), 422, false)) // the cap is the server's setting, not in the document
+	s.browser().do(t, c(report(`{"topic":"cart","revision":"1","appliedAgoMs":1}`), 422, false))
+
+	off := startServerWith(t, s.k, nil)
+	off.browser().do(t, c(report(sample), 404, false))
 }
 
 func (s *running) eventRoutes(t *testing.T) {

@@ -264,6 +264,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/freshness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report freshness
+         * @description A sampled browser tab reports when it applied revisions that invalidations announced, as milliseconds before sending; the server takes the apply time as the report's arrival minus that, and records its distance from the revision's commit time (a revision is its commit time in server microseconds) in the pinion_client_freshness_seconds histogram on the admin listener. The report's one-way latency is included, so the measure errs towards less fresh; a negative result counts as 0 and one over an hour as an hour. A report is recorded whole or not at all: every topic must be registered and readable by the caller. Off unless the server runs with -client-freshness (404 then); its own rate limit per caller applies, and so do the write limits.
+         */
+        post: operations["reportFreshness"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -494,6 +514,19 @@ export interface components {
             /** @description An English sentence a form can show next to the field. */
             message: string;
         };
+        /** @description A browser tab's freshness report: sampled revisions it applied, with how long ago. */
+        FreshnessReport: {
+            /** @description At most the server's -freshness-max-samples (20 by default); the body limit follows from it. */
+            samples: components["schemas"]["FreshnessSample"][];
+        };
+        /** @description One revision a tab applied after an invalidation announced it. */
+        FreshnessSample: {
+            topic: components["schemas"]["TopicName"];
+            /** @description The revision applied: its commit time in the server's microseconds since the Unix epoch. */
+            revision: components["schemas"]["Revision"];
+            /** @description How many milliseconds before the report was sent the tab applied the revision, on the tab's monotonic clock. The server never compares its clock with the tab's: it takes the report's arrival minus this as the apply time. */
+            appliedAgoMs: number;
+        };
         /** @description The data of an `invalidation` event (the InvalidationEvent of @statesync/core): the topic is now at this revision. It never carries the document: fetch it. */
         Invalidation: {
             topic: components["schemas"]["TopicName"];
@@ -703,7 +736,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A topic named in the request does not exist. */
+        /** @description A topic named in the request does not exist (for POST /api/freshness: this server does not take freshness reports). */
         NotFound: {
             headers: {
                 "Set-Cookie": components["headers"]["SetCookie"];
@@ -724,7 +757,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["PreconditionProblem"];
             };
         };
-        /** @description Too many event streams are open, for this caller or in all. Share one stream between a page's stores (or a browser's tabs). */
+        /** @description Too many requests: too many event streams are open, for this caller or in all (share one stream between a page's stores, or a browser's tabs), or a rate limit was reached. Retry after Retry-After. */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -1437,6 +1470,37 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    reportFreshness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FreshnessReport"];
+            };
+        };
+        responses: {
+            /** @description The report is recorded. */
+            204: {
+                headers: {
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     healthz: {
