@@ -1,5 +1,6 @@
 import { createClient, type ClientOptions, type PinionClient } from '@pinion/client'
 import { pinionDevtools } from '@pinion/client/devtools'
+import type { FreshnessReporter } from '@pinion/client/freshness'
 import { pinionSync } from '@pinion/client/pinia'
 import type { Pinia, PiniaPlugin } from 'pinia'
 import { markRaw, type App, type InjectionKey } from 'vue'
@@ -27,9 +28,10 @@ export function createPinion(options?: ClientOptions): Pinion {
 /**
  * Wires a client into the app: `inject(pinionKey)` in components,
  * `this.$pinion` in store actions, a synced store for every store with a
- * `sync` option, and the connection/revision status in `useSyncStatusStore`.
+ * `sync` option, and the connection/revision status in `useSyncStatusStore`;
+ * with `freshness`, sampled applies are reported to the server.
  */
-export function installPinion(app: App, pinia: Pinia, pinion: Pinion): void {
+export function installPinion(app: App, pinia: Pinia, pinion: Pinion, freshness?: FreshnessReporter): void {
   app.provide(pinionKey, pinion)
   const status = useSyncStatusStore(pinia)
   status.attach(pinion)
@@ -42,6 +44,7 @@ export function installPinion(app: App, pinia: Pinia, pinion: Pinion): void {
     pinionSync(pinion, {
       onApply: (snapshot, info) => {
         status.applied(info.topic, snapshot.revision)
+        freshness?.onApply(snapshot, info)
         devtools?.applied(snapshot, info)
       },
       onError: (error, info) => {
