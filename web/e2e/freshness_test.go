@@ -87,11 +87,16 @@ func TestFreshnessFromTheBrowser(t *testing.T) {
 
 	b := newBrowser(t, a)
 	p := b.principal("alice")
-	// Count the beacons each page sends, leaving sendBeacon working.
+	// Count the reports each page hands to sendBeacon and the browser
+	// accepts (not the fetch fallback), leaving sendBeacon working.
 	p.initScript = `(() => {
 		window.__beacons = 0
 		const send = navigator.sendBeacon.bind(navigator)
-		navigator.sendBeacon = (url, data) => { if (String(url).endsWith("/api/freshness")) window.__beacons++; return send(url, data) }
+		navigator.sendBeacon = (url, data) => {
+			const queued = send(url, data)
+			if (queued && String(url).endsWith("/api/freshness")) window.__beacons++
+			return queued
+		}
 	})()`
 	pa := p.open("A")
 	pb := p.open("B")
