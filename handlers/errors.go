@@ -18,8 +18,8 @@ import (
 	"github.com/pinionkit/pinion/topic"
 )
 
-// Problem is an RFC 9457 problem details body.
-type Problem struct {
+// problem is an RFC 9457 problem details body.
+type problem struct {
 	Type            string             `json:"type"`
 	Title           string             `json:"title"`
 	Status          int                `json:"status"`
@@ -50,14 +50,14 @@ func tooLarge(limit int64) error {
 
 // problemFor maps any error to the problem it is answered with. It is the
 // only place that decides statuses.
-func problemFor(err error) (Problem, bool) {
+func problemFor(err error) (problem, bool) {
 	p, internal := classify(err)
 	k := protocol.Problem(p.Status)
 	p.Type, p.Title = k.Type, k.Title
 	return p, internal
 }
 
-func classify(err error) (p Problem, internal bool) {
+func classify(err error) (p problem, internal bool) {
 	var (
 		ae  *apiError
 		se  *topic.SyntaxError
@@ -66,19 +66,19 @@ func classify(err error) (p Problem, internal bool) {
 		ve  *topic.ValidationError
 		mb  *http.MaxBytesError
 		he  *echo.HTTPError
-		pre Problem
+		pre problem
 	)
 	switch {
 	case errors.As(err, &ae):
-		pre = Problem{Status: ae.status, Detail: ae.detail}
+		pre = problem{Status: ae.status, Detail: ae.detail}
 		if ae.current != nil {
 			pre.CurrentRevision = ae.current.String()
 		}
 		return pre, false
 	case errors.As(err, &le):
-		return Problem{Status: http.StatusRequestEntityTooLarge, Detail: "The body is too complex: " + le.Error() + "."}, false
+		return problem{Status: http.StatusRequestEntityTooLarge, Detail: "The body is too complex: " + le.Error() + "."}, false
 	case errors.As(err, &se):
-		return Problem{Status: http.StatusBadRequest, Detail: "The body is not one well-formed JSON value: " + se.Error() + "."}, false
+		return problem{Status: http.StatusBadRequest, Detail: "The body is not one well-formed JSON value: " + se.Error() + "."}, false
 	case errors.As(err, &ve):
 		entries := ve.Errors
 		if len(entries) == 0 {
@@ -86,9 +86,9 @@ func classify(err error) (p Problem, internal bool) {
 			// so); an action that rejected without one blames the document.
 			entries = []topic.FieldError{{Rule: "invalid", Message: "The document is invalid."}}
 		}
-		return Problem{Status: http.StatusUnprocessableEntity, Detail: summary(ve), Errors: entries}, false
+		return problem{Status: http.StatusUnprocessableEntity, Detail: summary(ve), Errors: entries}, false
 	case errors.Is(err, topic.ErrUnknownAction):
-		return Problem{Status: http.StatusNotFound, Detail: "There is no such action."}, false
+		return problem{Status: http.StatusNotFound, Detail: "There is no such action."}, false
 	case errors.As(err, &rf):
 		status := http.StatusForbidden
 		switch {
@@ -97,17 +97,17 @@ func classify(err error) (p Problem, internal bool) {
 		case errors.Is(rf.Err, auth.ErrRateLimited):
 			status = http.StatusTooManyRequests
 		}
-		return Problem{Status: status, Detail: rf.Detail}, false
+		return problem{Status: status, Detail: rf.Detail}, false
 	case errors.Is(err, auth.ErrRateLimited):
-		return Problem{Status: http.StatusTooManyRequests, Detail: "Too many requests; retry later."}, false
+		return problem{Status: http.StatusTooManyRequests, Detail: "Too many requests; retry later."}, false
 	case errors.Is(err, auth.ErrUnauthenticated):
-		return Problem{Status: http.StatusUnauthorized, Detail: "This request needs valid credentials."}, false
+		return problem{Status: http.StatusUnauthorized, Detail: "This request needs valid credentials."}, false
 	case errors.Is(err, auth.ErrForbidden):
-		return Problem{Status: http.StatusForbidden, Detail: "The caller may not use this topic."}, false
+		return problem{Status: http.StatusForbidden, Detail: "The caller may not use this topic."}, false
 	case errors.Is(err, stream.ErrTooManyStreams):
-		return Problem{Status: http.StatusTooManyRequests, Detail: "Too many event streams are open; use one stream per page (or per browser) for all topics."}, false
+		return problem{Status: http.StatusTooManyRequests, Detail: "Too many event streams are open; use one stream per page (or per browser) for all topics."}, false
 	case errors.As(err, &mb):
-		return Problem{Status: http.StatusRequestEntityTooLarge, Detail: "The body is larger than the limit of " + strconv.FormatInt(mb.Limit, 10) + " bytes."}, false
+		return problem{Status: http.StatusRequestEntityTooLarge, Detail: "The body is larger than the limit of " + strconv.FormatInt(mb.Limit, 10) + " bytes."}, false
 	case errors.As(err, &he):
 		detail := http.StatusText(he.Code)
 		switch he.Code {
@@ -120,15 +120,15 @@ func classify(err error) (p Problem, internal bool) {
 				detail = m
 			}
 		}
-		return Problem{Status: he.Code, Detail: detail}, he.Code >= 500
+		return problem{Status: he.Code, Detail: detail}, he.Code >= 500
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed):
 		// Logged (internal) for the operator, but not a 500: nothing was
 		// changed, and the same request may succeed in a moment.
-		return Problem{Status: http.StatusServiceUnavailable, Detail: "The store cannot serve or make changes durable right now; nothing was changed. Retry later."}, true
+		return problem{Status: http.StatusServiceUnavailable, Detail: "The store cannot serve or make changes durable right now; nothing was changed. Retry later."}, true
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return Problem{Status: http.StatusServiceUnavailable, Detail: "The request was cancelled before it completed."}, false
+		return problem{Status: http.StatusServiceUnavailable, Detail: "The request was cancelled before it completed."}, false
 	}
-	return Problem{Status: http.StatusInternalServerError, Detail: "The server failed to handle this request."}, true
+	return problem{Status: http.StatusInternalServerError, Detail: "The server failed to handle this request."}, true
 }
 
 func summary(ve *topic.ValidationError) string {

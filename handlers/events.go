@@ -68,7 +68,7 @@ func Events(topics *topic.Set, hub Streamer, who auth.Authenticator) echo.Handle
 		if cursor == "" {
 			cursor = c.QueryParam(protocol.QueryLastEventID)
 		}
-		sub := stream.Subscription{Principal: id.Principal, Address: ClientAddress(who, c.Request()), Keys: keys, Cursor: cursor}
+		sub := stream.Subscription{Principal: id.Principal, Address: clientAddress(who, c.Request()), Keys: keys, Cursor: cursor}
 		if id.Expires.IsZero() {
 			return hub.Serve(c.Response(), c.Request(), sub)
 		}
@@ -88,11 +88,11 @@ func Events(topics *topic.Set, hub Streamer, who auth.Authenticator) echo.Handle
 	}
 }
 
-// ClientAddress is the client address that per-address limits count. The
+// clientAddress is the client address that per-address limits count. The
 // server's authenticator knows the trusted proxies (-trusted-proxies) and
 // answers it, grouping IPv6 by /64 as the write limits do; without one,
 // it is the connection's remote host.
-func ClientAddress(who auth.Authenticator, r *http.Request) string {
+func clientAddress(who auth.Authenticator, r *http.Request) string {
 	if a, ok := who.(interface{ ClientAddress(*http.Request) string }); ok {
 		return a.ClientAddress(r)
 	}

@@ -182,9 +182,9 @@ func api() []route {
 	}
 }
 
-// Operations is the declaration of the API that the OpenAPI document is
+// operations is the declaration of the API that the OpenAPI document is
 // generated from.
-func Operations() []openapi.Operation {
+func operations() []openapi.Operation {
 	routes := api()
 	ops := make([]openapi.Operation, len(routes))
 	for i, r := range routes {
@@ -195,7 +195,7 @@ func Operations() []openapi.Operation {
 
 // OpenAPI generates the OpenAPI document of a server of topics.
 func OpenAPI(topics *topic.Set, opts openapi.Options) ([]byte, error) {
-	return openapi.Generate(topics, Operations(), opts)
+	return openapi.Generate(topics, operations(), opts)
 }
 
 // echoPath turns an OpenAPI path template into an Echo route.

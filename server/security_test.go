@@ -303,6 +303,12 @@ func TestConfigurationsThatCannotWork(t *testing.T) {
 	if err == nil {
 		t.Error("a bad trusted proxy is accepted")
 	}
+	// A server whose OpenAPI document cannot be generated does not start,
+	// rather than serve an empty document (issue 7).
+	_, err = server.New(server.Config{}, memory.Open(), nil, auth.Cookie{Key: auth.NewKey()}, nil)
+	if err == nil || !strings.Contains(err.Error(), "generating the OpenAPI document") {
+		t.Errorf("no topic set: %v, want an error about the OpenAPI document", err)
+	}
 }
 
 func mustURL(t *testing.T, s string) *url.URL {

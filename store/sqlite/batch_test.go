@@ -246,7 +246,7 @@ func TestDirectoryLocked(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, LockName)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, lockName)); err != nil {
 		t.Errorf("lock file: %v", err)
 	}
 	openTest(t, dir)

@@ -12,10 +12,10 @@ import (
 	"syscall"
 )
 
-// LockName is the file in the data directory whose exclusive lock marks
+// lockName is the file in the data directory whose exclusive lock marks
 // the directory as in use; it holds the owner's process id, for the error
 // a second process gets.
-const LockName = "pinion.lock"
+const lockName = "pinion.lock"
 
 // lockDir takes an exclusive, non-blocking flock on dir's lock file. The
 // kernel drops the lock when the process dies, kill -9 included, so a
@@ -23,7 +23,7 @@ const LockName = "pinion.lock"
 // open file, so a second Open in the same process is refused too: two
 // Stores on one file would each believe they know the head.
 func lockDir(dir string) (*os.File, error) {
-	path := filepath.Join(dir, LockName)
+	path := filepath.Join(dir, lockName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
@@ -32,7 +32,7 @@ func lockDir(dir string) (*os.File, error) {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("data directory %s is in use by %s (it holds the lock on %s); stop it or choose another directory",
-				dir, holder(path), LockName)
+				dir, holder(path), lockName)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}

@@ -37,8 +37,8 @@ import (
 	"github.com/pinionkit/pinion/store/internal/sqlrows"
 )
 
-// FileName is the name of the database file Open keeps in its directory.
-const FileName = "pinion.db"
+// fileName is the name of the database file Open keeps in its directory.
+const fileName = "pinion.db"
 
 // schemaVersion is the PRAGMA user_version this build writes and reads. A
 // later schema change bumps it and adds its migration to initSchema; a
@@ -217,7 +217,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (_ *Store, err error)
 			}
 		}
 	}()
-	path := filepath.Join(abs, FileName)
+	path := filepath.Join(abs, fileName)
 	wrap := func(err error) error { return fmt.Errorf("sqlite: open %s: %w", path, err) }
 	if s.writer, err = openDB(path, true); err != nil {
 		return nil, wrap(err)

@@ -51,7 +51,7 @@ func TestOpenCreatesDir(t *testing.T) {
 	// A '?' and a '%' in the path must not be taken for URI syntax.
 	dir := filepath.Join(t.TempDir(), "a?b%20c", "data")
 	openTest(t, dir)
-	if _, err := os.Stat(filepath.Join(dir, FileName)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, fileName)); err != nil {
 		t.Fatalf("database file: %v", err)
 	}
 }

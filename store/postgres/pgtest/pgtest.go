@@ -15,16 +15,16 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// DefaultURL is the test database: the machine's PostgreSQL with trust
+// defaultURL is the test database: the machine's PostgreSQL with trust
 // authentication. PINION_TEST_DATABASE_URL overrides it.
-const DefaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+const defaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
-// BaseURL is the test database's URL.
-func BaseURL() string {
+// baseURL is the test database's URL.
+func baseURL() string {
 	if u := os.Getenv("PINION_TEST_DATABASE_URL"); u != "" {
 		return u
 	}
-	return DefaultURL
+	return defaultURL
 }
 
 // Connect opens an administrative connection to the test database, closed
@@ -33,12 +33,12 @@ func Connect(t testing.TB) *pgx.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, BaseURL())
+	conn, err := pgx.Connect(ctx, baseURL())
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is required in CI (CI=true) but unreachable at %s: %v", BaseURL(), err)
+			t.Fatalf("PostgreSQL is required in CI (CI=true) but unreachable at %s: %v", baseURL(), err)
 		}
-		t.Skipf("skipping: no PostgreSQL at %s (%v); set PINION_TEST_DATABASE_URL or start one (.ci/run does)", BaseURL(), err)
+		t.Skipf("skipping: no PostgreSQL at %s (%v); set PINION_TEST_DATABASE_URL or start one (.ci/run does)", baseURL(), err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -65,7 +65,7 @@ func Schema(t testing.TB) (dbURL, schema string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		// A fresh connection: the test may have cut the shared ones.
-		c, err := pgx.Connect(ctx, BaseURL())
+		c, err := pgx.Connect(ctx, baseURL())
 		if err != nil {
 			t.Logf("drop schema %s: %v", schema, err)
 			return
@@ -75,7 +75,7 @@ func Schema(t testing.TB) (dbURL, schema string) {
 			t.Logf("drop schema %s: %v", schema, err)
 		}
 	})
-	u, err := url.Parse(BaseURL())
+	u, err := url.Parse(baseURL())
 	if err != nil {
 		t.Fatalf("PINION_TEST_DATABASE_URL: %v", err)
 	}
