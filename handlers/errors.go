@@ -172,7 +172,12 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		if c.Request().Method == http.MethodHead {
-			_ = c.NoContent(p.Status)
+			// The headers a GET would get, without the body (RFC 9110
+			// 9.3.2): a client tells a problem from its Content-Type.
+			h := c.Response().Header()
+			h.Set(echo.HeaderContentType, protocol.MediaProblem)
+			h.Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+			c.Response().WriteHeader(p.Status)
 			return
 		}
 		_ = c.Blob(p.Status, protocol.MediaProblem, body)
