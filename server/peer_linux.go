@@ -16,6 +16,9 @@ const tcpUserTimeout = 0x12
 // stream would keep its slot until TCP gives up, which takes minutes.
 // With it, a vanished peer is freed within about heartbeat + d.
 func watchPeer(c net.Conn, d time.Duration) {
+	if w, ok := c.(interface{ NetConn() net.Conn }); ok {
+		c = w.NetConn()
+	}
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
 		return

@@ -47,6 +47,10 @@ type Security struct {
 	// WriteTimeout bounds the writing of every response except event
 	// streams (which bound each write themselves). Default 30s.
 	WriteTimeout time.Duration
+	// MaxHeaderBytes bounds a request's header section (net/http allows
+	// 4 KiB more before it refuses); beyond, 431 with a problem body.
+	// Default 64 KiB: a bearer token and cookies fit many times over.
+	MaxHeaderBytes int
 }
 
 // checkOrigins refuses CORS origins that cannot work, saying what to

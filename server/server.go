@@ -127,6 +127,9 @@ func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *s
 	if cfg.Security.WriteTimeout <= 0 {
 		cfg.Security.WriteTimeout = 30 * time.Second
 	}
+	if cfg.Security.MaxHeaderBytes <= 0 {
+		cfg.Security.MaxHeaderBytes = 64 << 10
+	}
 	if err := checkOrigins(cfg.AllowedOrigins); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -181,6 +184,7 @@ func New(cfg Config, st Store, topics *topic.Set, who auth.Authenticator, log *s
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    cfg.Security.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnState: func(c net.Conn, state http.ConnState) {
 			if state == http.StateNew {
@@ -206,13 +210,15 @@ func (s *Server) peerTimeout() time.Duration {
 }
 
 // Open listens on the configured address, so that bind errors surface
-// before Run and tests can learn the port of ":0".
+// before Run and tests can learn the port of ":0". Its connections answer
+// the header errors net/http answers by itself with problems too (see
+// problemConn).
 func (s *Server) Open() error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
-	s.ln = ln
+	s.ln = problemListener{Listener: ln, maxHeaderBytes: s.cfg.Security.MaxHeaderBytes}
 	return nil
 }
 

@@ -109,6 +109,7 @@ type limits struct {
 	newPrincipals    int
 	maxInflight      int64
 	writeTimeout     time.Duration
+	maxHeaderBytes   int
 
 	sessionKeyFile string
 	forceDevAuth   bool
@@ -143,6 +144,8 @@ func (l *limits) bind(e *envFlags) {
 		"request body bytes being received at once, all clients together; 0 = no limit")
 	e.Duration(&l.writeTimeout, "write-timeout", "PINION_WRITE_TIMEOUT", 30*time.Second,
 		"time to write any response but an event stream")
+	e.Int(&l.maxHeaderBytes, "max-header-bytes", "PINION_MAX_HEADER_BYTES", 64<<10,
+		"bytes of a request's header section (431 beyond); 0 = the server's default, 65536")
 	e.String(&l.sessionKeyFile, "session-key-file", "PINION_SESSION_KEY_FILE", "",
 		"file with the key (32+ bytes) that signs development session cookies; empty = session.key in the data directory, created on first start")
 	e.Bool(&l.forceDevAuth, "force-dev-auth", "PINION_FORCE_DEV_AUTH", false,
@@ -158,6 +161,7 @@ func (l *limits) security() server.Security {
 		NewPrincipalsPerMinute: l.newPrincipals,
 		MaxInflightBytes:       l.maxInflight,
 		WriteTimeout:           l.writeTimeout,
+		MaxHeaderBytes:         l.maxHeaderBytes,
 	}
 }
 
