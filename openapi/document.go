@@ -44,7 +44,7 @@ func newDocument(set *topic.Set, ops []Operation, opts Options) *document {
 	return &document{
 		opts:       opts,
 		topics:     set.All(),
-		types:      newBuilder(newRegistry(sharedSchemas...)),
+		types:      newBuilder(newRegistry(sharedSchemas...), set),
 		opIDs:      newRegistry(fixed...),
 		pathsObj:   newObject(),
 		pathItems:  make(map[string]*object),

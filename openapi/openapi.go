@@ -25,11 +25,15 @@
 // the same thing: required, oneof (enum), min, max, len, gt, lt, gte, lte,
 // eq, ne, unique, dive, keys, formats (email, url, uri, uuid, ipv4,
 // hostname, datetime) and the validator's own patterns (hexcolor,
-// alphanum, e164, ...). A field tagged omitempty admits its zero value
-// besides. Rules with no schema form (cross-field rules, custom rules)
-// are named in the member's description. Field descriptions come from a
-// `doc:"..."` struct tag, since Go doc comments are not available by
-// reflection.
+// alphanum, e164, ...). Each rule's form comes from the topic registry
+// (topic.Set.LookupRule), which reads the catalogue the 422 messages
+// read too and adds the rules registered with topic.WithRule; whether a
+// zero value passes is asked of the registry's own validator
+// (topic.Set.ZeroValid). A field tagged omitempty admits its zero value
+// besides. Rules with no schema form (cross-field rules, custom rules
+// without one) are named in the member's description. Field descriptions
+// come from a `doc:"..."` struct tag, since Go doc comments are not
+// available by reflection.
 package openapi
 
 import (

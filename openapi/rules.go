@@ -1,10 +1,13 @@
 package openapi
 
 import (
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/pinionkit/pinion/internal/rules"
 )
 
 // level is the part of a validate tag that applies to one value: a field
@@ -18,7 +21,15 @@ type level struct {
 	keys      *level   // rules for each map key, between keys and endkeys
 }
 
-type rule struct{ name, param string }
+// rule is one rule of a tag with its catalogue entry, as the topic
+// registry knows it.
+type rule struct {
+	name, param string
+	info        rules.Rule // Unexpressible for a rule the registry does not know
+}
+
+// lookup asks the topic registry for a rule's catalogue entry.
+type lookup func(name string) (rules.Rule, bool)
 
 func (r rule) String() string {
 	if r.param == "" {
@@ -32,22 +43,12 @@ func (l *level) has(name string) bool {
 	return slices.ContainsFunc(l.groups, func(g []rule) bool { return len(g) == 1 && g[0].name == name })
 }
 
-// aliases expands the validator's built-in aliases that have a schema
-// form.
-func aliases(name string) (string, bool) {
-	switch name {
-	case "iscolor":
-		return "hexcolor|rgb|rgba|hsl|hsla", true
-	case "ip":
-		return "ipv4|ipv6", true
-	}
-	return "", false
-}
-
 // parseTag reads a validate tag the way go-playground/validator does:
 // rules separated by commas, alternatives by "|", parameters after "=",
-// with 0x2C and 0x7C standing for a literal comma and bar.
-func parseTag(tag string) *level {
+// with 0x2C and 0x7C standing for a literal comma and bar. Each rule
+// comes with its entry in the registry's catalogue; an alias stands for
+// the rules it expands to.
+func parseTag(tag string, find lookup) *level {
 	l := &level{raw: tag}
 	parts := strings.Split(tag, ",")
 	for i := 0; i < len(parts); i++ {
@@ -67,20 +68,21 @@ func parseTag(tag string) *level {
 				if end < 0 {
 					end = len(rest)
 				}
-				l.keys = parseTag(strings.Join(rest[1:end], ","))
+				l.keys = parseTag(strings.Join(rest[1:end], ","), find)
 				rest = rest[min(end+1, len(rest)):]
 			}
-			l.dive = parseTag(strings.Join(rest, ","))
+			l.dive = parseTag(strings.Join(rest, ","), find)
 			return l
 		default:
-			if expanded, ok := aliases(p); ok {
-				p = expanded
+			if r, ok := find(p); ok && r.Form == rules.Alias {
+				p = r.Expand
 			}
 			var group []rule
 			for _, alt := range strings.Split(p, "|") {
 				name, param, _ := strings.Cut(alt, "=")
 				param = strings.NewReplacer("0x2C", ",", "0x7C", "|").Replace(param)
-				group = append(group, rule{name: name, param: param})
+				info, _ := find(name)
+				group = append(group, rule{name: name, param: param, info: info})
 			}
 			l.groups = append(l.groups, group)
 		}
@@ -98,7 +100,7 @@ func apply(s *schema, kind string, l *level) (unexpressed []string) {
 	}
 	required := false
 	for _, group := range l.groups {
-		if len(group) == 1 && group[0].name == "required" {
+		if len(group) == 1 && group[0].info.Form == rules.NonZero {
 			required = true
 			continue
 		}
@@ -169,67 +171,107 @@ func applyChoice(s *schema, kind string, group []rule) bool {
 	return true
 }
 
-// applyRule narrows s by one rule and reports whether it could.
+// applyRule narrows s by one rule, in the form the catalogue gives it,
+// and reports whether it could.
 func applyRule(s *schema, kind string, r rule) bool {
 	if kind == "time" {
 		return false // time rules compare instants, which a string schema cannot
 	}
-	switch r.name {
-	case "isdefault":
+	switch f := r.info.Form; f {
+	case rules.Zero:
 		s.hasConst, s.constant = true, zeroOf(kind)
 		return zeroOf(kind) != nil
-	case "oneof":
+	case rules.OneOf:
 		return applyOneOf(s, kind, r.param)
-	case "eq", "ne":
-		if kind == "string" || kind == "integer" || kind == "number" || kind == "boolean" {
-			v, ok := literal(kind, r.param)
-			if !ok {
-				return false
-			}
-			c := &schema{hasConst: true, constant: v}
-			if r.name == "eq" {
-				s.hasConst, s.constant = true, v
-			} else if s.not == nil {
-				s.not = c
-			} else {
-				return false
-			}
-			return true
+	case rules.AtLeast, rules.AtMost, rules.Above, rules.Below, rules.Exactly, rules.NotEqual:
+		switch r.info.Size.Of(reflectKind(kind)) {
+		case rules.Value:
+			return applyValue(s, kind, f, r.param)
+		case rules.Length, rules.Count:
+			return applySize(s, kind, f, r.param)
 		}
-		return applySize(s, kind, r) // eq and ne on arrays and maps compare lengths
-	case "len", "min", "max", "gte", "lte", "gt", "lt":
-		if kind == "integer" || kind == "number" {
-			return applyBound(s, r)
-		}
-		return applySize(s, kind, r)
-	case "unique":
+		return false
+	case rules.Unique:
 		if kind == "array" && r.param == "" {
 			s.uniqueItems = true
 			return true
 		}
 		return false
+	case rules.Fixed, rules.Prefix, rules.Suffix, rules.Substring, rules.Layout, rules.JSONText, rules.BoolText:
+		return kind == "string" && applyStringRule(s, r)
 	}
-	if kind != "string" {
+	return false
+}
+
+// reflectKind is a Go kind of values of a JSON type, for the catalogue's
+// size semantics.
+func reflectKind(kind string) reflect.Kind {
+	switch kind {
+	case "string":
+		return reflect.String
+	case "integer":
+		return reflect.Int
+	case "number":
+		return reflect.Float64
+	case "boolean":
+		return reflect.Bool
+	case "array":
+		return reflect.Slice
+	case "object":
+		return reflect.Map
+	}
+	return reflect.Invalid
+}
+
+// applyValue expresses a comparison of a value with the parameter.
+func applyValue(s *schema, kind string, f rules.Form, param string) bool {
+	switch f {
+	case rules.Exactly, rules.NotEqual:
+		v, ok := literal(kind, param)
+		if !ok {
+			return false
+		}
+		if f == rules.Exactly {
+			s.hasConst, s.constant = true, v
+		} else if s.not == nil {
+			s.not = &schema{hasConst: true, constant: v}
+		} else {
+			return false
+		}
+		return true
+	}
+	b, ok := newBound(param)
+	if !ok || (kind != "integer" && kind != "number") {
 		return false
 	}
-	return applyStringRule(s, r)
+	switch f {
+	case rules.AtLeast:
+		raise(&s.minimum, b)
+	case rules.AtMost:
+		lower(&s.maximum, b)
+	case rules.Above:
+		raise(&s.exclusiveMinimum, b)
+	case rules.Below:
+		lower(&s.exclusiveMaximum, b)
+	}
+	return true
 }
 
 // applyStringRule expresses the string rules: formats, patterns, prefixes.
 func applyStringRule(s *schema, r rule) bool {
-	switch r.name {
-	case "startswith":
+	switch r.info.Form {
+	case rules.Prefix:
 		addPattern(s, "^"+regexp.QuoteMeta(r.param))
-	case "endswith":
+	case rules.Suffix:
 		addPattern(s, regexp.QuoteMeta(r.param)+"$")
-	case "contains":
+	case rules.Substring:
 		addPattern(s, regexp.QuoteMeta(r.param))
-	case "json":
+	case rules.JSONText:
 		s.contentMedia = "application/json"
-	case "boolean":
+	case rules.BoolText:
 		// strconv.ParseBool's spellings.
 		s.enum = []any{"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"}
-	case "datetime":
+	case rules.Layout:
 		switch r.param {
 		case "2006-01-02T15:04:05Z07:00":
 			s.format = "date-time"
@@ -238,9 +280,9 @@ func applyStringRule(s *schema, r rule) bool {
 		default:
 			return false
 		}
-	default:
-		format, pattern, ok := stringFormat(r.name)
-		if !ok || (format != "" && s.format != "" && s.format != format) {
+	case rules.Fixed:
+		format, pattern := r.info.Format, r.info.Pattern
+		if format != "" && s.format != "" && s.format != format {
 			return false
 		}
 		if format != "" {
@@ -249,6 +291,8 @@ func applyStringRule(s *schema, r rule) bool {
 		if pattern != "" {
 			addPattern(s, pattern)
 		}
+	default:
+		return false
 	}
 	return true
 }
@@ -261,19 +305,9 @@ func addPattern(s *schema, p string) {
 	}
 }
 
-// splitParams splits a oneof parameter as the validator does: words, or
-// 'quoted words with spaces'.
-func splitParams(param string) []string {
-	words := regexp.MustCompile(`'[^']*'|\S+`).FindAllString(param, -1)
-	for i, w := range words {
-		words[i] = strings.ReplaceAll(w, "'", "")
-	}
-	return words
-}
-
 func applyOneOf(s *schema, kind, param string) bool {
 	var values []any
-	for _, w := range splitParams(param) {
+	for _, w := range rules.Values(param) {
 		v, ok := literal(kind, w)
 		if !ok {
 			return false
@@ -304,32 +338,11 @@ func literal(kind, param string) (any, bool) {
 	return nil, false
 }
 
-// applyBound expresses a comparison of a number's value.
-func applyBound(s *schema, r rule) bool {
-	b, ok := newBound(r.param)
-	if !ok {
-		return false
-	}
-	switch r.name {
-	case "len":
-		s.hasConst, s.constant = true, b.lit
-	case "min", "gte":
-		raise(&s.minimum, b)
-	case "max", "lte":
-		lower(&s.maximum, b)
-	case "gt":
-		raise(&s.exclusiveMinimum, b)
-	case "lt":
-		lower(&s.exclusiveMaximum, b)
-	}
-	return true
-}
-
 // applySize expresses a comparison of a length: characters of a string
 // (the validator counts runes, as JSON Schema counts code points), items
 // of an array, members of an object.
-func applySize(s *schema, kind string, r rule) bool {
-	n, err := strconv.Atoi(r.param)
+func applySize(s *schema, kind string, f rules.Form, param string) bool {
+	n, err := strconv.Atoi(param)
 	if err != nil || n < 0 {
 		return false
 	}
@@ -344,22 +357,22 @@ func applySize(s *schema, kind string, r rule) bool {
 	default:
 		return false
 	}
-	switch r.name {
-	case "len", "eq":
+	switch f {
+	case rules.Exactly:
 		atLeast(lo, n)
 		atMost(hi, n)
-	case "min", "gte":
+	case rules.AtLeast:
 		atLeast(lo, n)
-	case "max", "lte":
+	case rules.AtMost:
 		atMost(hi, n)
-	case "gt":
+	case rules.Above:
 		atLeast(lo, n+1)
-	case "lt":
+	case rules.Below:
 		if n == 0 {
 			return false
 		}
 		atMost(hi, n-1)
-	default: // ne on a length
+	default: // NotEqual on a length
 		return false
 	}
 	return true

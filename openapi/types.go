@@ -9,7 +9,7 @@ import (
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/go-playground/validator/v10"
+	"github.com/pinionkit/pinion/internal/rules"
 )
 
 // form says which side of the wire a schema describes. The server decodes
@@ -47,11 +47,18 @@ type builder struct {
 	names   *registry
 	schemas map[string]*schema
 	built   map[typeKey]string
-	// check is a validator of its own, asked whether a zero value passes
-	// a field's rules. Rules registered on a topic.Set (topic.WithRule)
-	// are unknown to it; the check then answers yes, so that the schema
-	// never requires what the server might not.
-	check *validator.Validate
+	// rules is the topic registry, asked for each rule's catalogue entry
+	// (its JSON Schema form) and whether a zero value passes a field's
+	// rules, custom rules (topic.WithRule) included: the schema says what
+	// the server's own validator checks.
+	rules ruleSource
+}
+
+// ruleSource is what the generator asks the topic registry (*topic.Set)
+// about validation.
+type ruleSource interface {
+	LookupRule(name string) (rules.Rule, bool)
+	ZeroValid(t reflect.Type, tag string) bool
 }
 
 type typeKey struct {
@@ -67,12 +74,12 @@ type scope struct {
 	prefix string // the topic's name as an identifier: AppSettings
 }
 
-func newBuilder(names *registry) *builder {
+func newBuilder(names *registry, rs ruleSource) *builder {
 	return &builder{
 		names:   names,
 		schemas: make(map[string]*schema),
 		built:   make(map[typeKey]string),
-		check:   validator.New(validator.WithRequiredStructEnabled()),
+		rules:   rs,
 	}
 }
 
@@ -126,7 +133,7 @@ func nestedName(prefix string, t reflect.Type, hint string) string {
 // property describes one member of a struct in form f and reports
 // whether the member is required in that form.
 func (b *builder) property(sc scope, owner string, fd field, f form) (*schema, bool) {
-	l := parseTag(fd.sf.Tag.Get("validate"))
+	l := parseTag(fd.sf.Tag.Get("validate"), b.rules.LookupRule)
 	s, unexpressed := b.value(sc, owner+pascal(fd.name), fd.sf.Type, l, f)
 	if fd.asString {
 		s, unexpressed = typed("string"), []string{"a number or boolean written as a JSON string"}
@@ -303,22 +310,14 @@ func (b *builder) mapping(sc scope, hint string, t reflect.Type, l *level, f for
 // zeroPasses reports whether the zero value of t passes the rules of l:
 // whether a client may leave the member out, and whether null (which
 // decodes to the zero value) may stand for it.
-func (b *builder) zeroPasses(t reflect.Type, l *level) (ok bool) {
+func (b *builder) zeroPasses(t reflect.Type, l *level) bool {
 	if l.skip {
 		return true
 	}
-	defer func() {
-		if recover() != nil {
-			ok = true // a rule this validator does not know; see builder.check
-		}
-	}()
-	if t.Kind() == reflect.Struct && t != timeType {
-		if l.has("required") {
-			return false
-		}
-		return b.check.Struct(reflect.New(t).Interface()) == nil
+	if t.Kind() == reflect.Struct && t != timeType && l.has("required") {
+		return false
 	}
-	return b.check.Var(reflect.Zero(t).Interface(), l.raw) == nil
+	return b.rules.ZeroValid(t, l.raw)
 }
 
 // names lists every rule of the level, for a type whose schema cannot

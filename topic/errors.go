@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/pinionkit/pinion/internal/jsonbound"
+	"github.com/pinionkit/pinion/internal/rules"
 )
 
 // ErrUnknownAction is returned by [Topic.Apply] for an action the topic does
@@ -88,7 +89,7 @@ func (e *ValidationError) Error() string {
 // generic sentence. For a nested field, build a [ValidationError] directly.
 func Reject(field, rule, param, message string) *ValidationError {
 	if message == "" {
-		message = fallbackMessage(field, rule)
+		message = rules.Fallback(field, rule)
 	}
 	return &ValidationError{Errors: []FieldError{{
 		Field:   field,

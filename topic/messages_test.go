@@ -3,10 +3,15 @@ package topic
 import (
 	"reflect"
 	"testing"
+
+	"github.com/pinionkit/pinion/internal/rules"
 )
 
 func TestMessages(t *testing.T) {
-	s := &Set{messages: map[string]string{"sku": "must be a stock-keeping unit", "divisible": "must be divisible by {param}"}}
+	s := &Set{custom: map[string]rules.Rule{
+		"sku":       rules.Custom("sku", "must be a stock-keeping unit", "", ""),
+		"divisible": rules.Custom("divisible", "must be divisible by {param}", "", ""),
+	}}
 	tests := []struct {
 		subject, tag, param string
 		kind                reflect.Kind

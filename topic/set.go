@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/pinionkit/pinion/internal/jsonbound"
+	"github.com/pinionkit/pinion/internal/rules"
 	"github.com/pinionkit/pinion/protocol"
 )
 
@@ -21,9 +24,9 @@ type Set struct {
 	byName map[string]*Topic
 
 	validate *validator.Validate
-	// messages holds, for each custom rule, the phrase that follows the
-	// field name in its error message.
-	messages map[string]string
+	// custom holds the catalogue entries of the rules registered with
+	// WithRule; they take precedence over the built-in ones.
+	custom map[string]rules.Rule
 	// limits bound the shape of every request body (documents, merge
 	// patches, action inputs) before anything decodes it.
 	limits jsonbound.Limits
@@ -45,21 +48,65 @@ type Option struct {
 	apply func(*Set) error
 }
 
+// Rule is what a custom validation rule says about itself, for the 422
+// answer and for the OpenAPI document.
+type Rule struct {
+	// Message completes the sentence that starts with the field's name,
+	// in a 422 answer; "{param}" in it is replaced by the tag's parameter.
+	Message string
+	// Format and Pattern are the rule's JSON Schema form for a string: a
+	// format such as "email", and a pattern in the syntax that Go and
+	// ECMAScript share. When both are empty the rule has no schema form,
+	// and the generated document names it in the field's description.
+	Format, Pattern string
+}
+
 // WithRule adds a custom validation rule: fields tagged with tag are valid
-// when fn reports true. message completes the sentence that starts with the
-// field's name, and "{param}" in it is replaced by the tag's parameter:
+// when fn reports true.
 //
-//	topic.WithRule("sku", isSKU, "must be a stock-keeping unit like AB-1234")
+//	topic.WithRule("sku", isSKU, topic.Rule{
+//		Message: "must be a stock-keeping unit like AB-1234",
+//		Pattern: `^[A-Z]{2}-[0-9]{4}$`,
+//	})
 //
 // A rule with the name of a built-in rule replaces it.
-func WithRule(tag string, fn validator.Func, message string) Option {
+func WithRule(tag string, fn validator.Func, rule Rule) Option {
 	return Option{apply: func(s *Set) error {
+		if _, err := regexp.Compile(rule.Pattern); err != nil {
+			return fmt.Errorf("rule %q: the pattern: %w", tag, err)
+		}
 		if err := registerValidation(s.validate, tag, fn); err != nil {
 			return fmt.Errorf("rule %q: %w", tag, err)
 		}
-		s.messages[tag] = message
+		s.custom[tag] = rules.Custom(tag, rule.Message, rule.Format, rule.Pattern)
 		return nil
 	}}
+}
+
+// LookupRule returns the catalogue entry of the validation rule named
+// name: its message and its JSON Schema form, from WithRule or built in.
+func (s *Set) LookupRule(name string) (rules.Rule, bool) {
+	if r, ok := s.custom[name]; ok {
+		return r, true
+	}
+	return rules.Lookup(name)
+}
+
+// ZeroValid reports whether the zero value of t passes this set's
+// validator (custom rules included): for a struct type other than
+// time.Time, the rules of its fields; for any other type, the rules of
+// tag, a validate tag. The OpenAPI generator asks it to decide what a
+// client may leave out or send as null.
+func (s *Set) ZeroValid(t reflect.Type, tag string) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = true // a tag NewSet never checked: promise nothing the server might refuse
+		}
+	}()
+	if t.Kind() == reflect.Struct && t != reflect.TypeFor[time.Time]() {
+		return s.validate.Struct(reflect.New(t).Interface()) == nil
+	}
+	return s.validate.Var(reflect.Zero(t).Interface(), tag) == nil
 }
 
 // WithJSONLimits bounds the nesting depth and the number of object members
@@ -112,7 +159,7 @@ func NewSet(defs []*Definition, opts ...Option) (*Set, error) {
 	s := &Set{
 		byName:   make(map[string]*Topic, len(defs)),
 		validate: newValidator(),
-		messages: make(map[string]string),
+		custom:   make(map[string]rules.Rule),
 		limits:   jsonbound.Defaults,
 		shapes:   make(map[reflect.Type]*shape),
 	}

@@ -151,8 +151,9 @@ func TestNewSetProblems(t *testing.T) {
 			}})},
 			want: `action "nil" has no function; make it with NewAction\ntopic "a": action "zero" has no function`,
 		},
-		{name: "reserved rule name", opts: []topic.Option{topic.WithRule("dive", func(validator.FieldLevel) bool { return true }, "x")}, want: `rule "dive": `},
-		{name: "rule without a function", opts: []topic.Option{topic.WithRule("sku", nil, "x")}, want: `rule "sku": function cannot be empty`},
+		{name: "reserved rule name", opts: []topic.Option{topic.WithRule("dive", func(validator.FieldLevel) bool { return true }, topic.Rule{Message: "x"})}, want: `rule "dive": `},
+		{name: "rule without a function", opts: []topic.Option{topic.WithRule("sku", nil, topic.Rule{Message: "x"})}, want: `rule "sku": function cannot be empty`},
+		{name: "rule with a bad pattern", opts: []topic.Option{topic.WithRule("sku", func(validator.FieldLevel) bool { return true }, topic.Rule{Message: "x", Pattern: "[A-Z"})}, want: `rule "sku": the pattern: error parsing regexp`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,8 +208,8 @@ func TestDefinitionInManySets(t *testing.T) {
 	strictSKU := func(fl validator.FieldLevel) bool {
 		return regexp.MustCompile(`^[A-Z]{2}-\d{4}$`).MatchString(fl.Field().String())
 	}
-	lax := mustTopic(t, def, topic.WithRule("sku", anySKU, "is anything"))
-	strict := mustTopic(t, def, topic.WithRule("sku", strictSKU, "must be a stock-keeping unit like AB-1234"))
+	lax := mustTopic(t, def, topic.WithRule("sku", anySKU, topic.Rule{Message: "is anything"}))
+	strict := mustTopic(t, def, topic.WithRule("sku", strictSKU, topic.Rule{Message: "must be a stock-keeping unit like AB-1234"}))
 	if _, err := lax.Replace([]byte(`{"sku": "ab"}`)); err != nil {
 		t.Errorf("lax set: %v", err)
 	}
@@ -232,8 +233,8 @@ func TestWithRule(t *testing.T) {
 		return strings.HasPrefix(fl.Field().String(), fl.Param())
 	}
 	tp := mustTopic(t, topic.Define("product", topic.Spec[Product]{Default: Product{SKU: "AB-1234"}}),
-		topic.WithRule("sku", isSKU, "must be a stock-keeping unit like AB-1234"),
-		topic.WithRule("prefix", hasPrefix, "must start with {param}"),
+		topic.WithRule("sku", isSKU, topic.Rule{Message: "must be a stock-keeping unit like AB-1234"}),
+		topic.WithRule("prefix", hasPrefix, topic.Rule{Message: "must start with {param}"}),
 	)
 	_, err := tp.Replace([]byte(`{"sku": "ab", "tag": "x"}`))
 	wantValidation(t, err,
