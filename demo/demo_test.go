@@ -26,6 +26,17 @@ func lookup(t *testing.T, name string) *topic.Topic {
 	return tp
 }
 
+// onto applies a prepared write onto current (nil for the default
+// document), as the server does inside its store's write lock.
+func onto(current []byte) func(topic.Write, error) ([]byte, error) {
+	return func(w topic.Write, err error) ([]byte, error) {
+		if err != nil {
+			return nil, err
+		}
+		return w.Apply(context.Background(), current)
+	}
+}
+
 func wantValidation(t *testing.T, err error, want ...topic.FieldError) {
 	t.Helper()
 	verr, ok := errors.AsType[*topic.ValidationError](err)
@@ -85,14 +96,14 @@ func TestTopics(t *testing.T) {
 
 func TestAppSettings(t *testing.T) {
 	tp := lookup(t, "app-settings")
-	_, err := tp.Replace([]byte(`{"theme": "neon", "language": "not a tag!", "fontSize": 40, "notifications": "yes"}`))
+	_, err := onto(nil)(tp.PrepareReplace([]byte(`{"theme": "neon", "language": "not a tag!", "fontSize": 40, "notifications": "yes"}`)))
 	wantValidation(t, err,
 		topic.FieldError{Field: "fontSize", Pointer: "/fontSize", Rule: "max", Param: "32", Message: "fontSize must be at most 32"},
 		topic.FieldError{Field: "language", Pointer: "/language", Rule: "bcp47_language_tag", Message: "language must be a valid language tag such as en or pt-BR"},
 		topic.FieldError{Field: "notifications", Pointer: "/notifications", Rule: "type", Param: "boolean", Message: "notifications must be a boolean"},
 		topic.FieldError{Field: "theme", Pointer: "/theme", Rule: "oneof", Param: "light dark system", Message: "theme must be one of: light, dark, system"},
 	)
-	out, err := tp.Merge(nil, []byte(`{"language": "pt-BR", "compactMode": true}`))
+	out, err := onto(nil)(tp.PreparePatch([]byte(`{"language": "pt-BR", "compactMode": true}`)))
 	if err != nil {
 		t.Fatalf("Merge: %v", err)
 	}
@@ -107,7 +118,7 @@ func TestToggleTheme(t *testing.T) {
 	doc := tp.Default() // theme "system"
 	for _, want := range []string{"light", "dark", "system", "light"} {
 		var err error
-		doc, err = tp.Apply(context.Background(), "toggle-theme", doc, []byte(`{}`))
+		doc, err = onto(doc)(tp.PrepareAction("toggle-theme", []byte(`{}`)))
 		if err != nil {
 			t.Fatalf("toggle-theme: %v", err)
 		}
@@ -119,13 +130,13 @@ func TestToggleTheme(t *testing.T) {
 
 func TestUserPreferences(t *testing.T) {
 	tp := lookup(t, "user-preferences")
-	_, err := tp.Replace([]byte(`{"displayName": "Ada", "accentColor": "purple", "sidebar": "hidden", "favorites": ["/home", "", "/x"]}`))
+	_, err := onto(nil)(tp.PrepareReplace([]byte(`{"displayName": "Ada", "accentColor": "purple", "sidebar": "hidden", "favorites": ["/home", "", "/x"]}`)))
 	wantValidation(t, err,
 		topic.FieldError{Field: "accentColor", Pointer: "/accentColor", Rule: "hexcolor", Message: "accentColor must be a valid hex color such as #4f46e5"},
 		topic.FieldError{Field: "favorites", Pointer: "/favorites/1", Rule: "required", Message: "favorites[1] is required"},
 		topic.FieldError{Field: "sidebar", Pointer: "/sidebar", Rule: "oneof", Param: "expanded collapsed", Message: "sidebar must be one of: expanded, collapsed"},
 	)
-	_, err = tp.Merge(nil, []byte(`{"favorites": ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"]}`))
+	_, err = onto(nil)(tp.PreparePatch([]byte(`{"favorites": ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"]}`)))
 	wantValidation(t, err,
 		topic.FieldError{Field: "favorites", Pointer: "/favorites", Rule: "max", Param: "10", Message: "favorites must contain at most 10 items"},
 	)
@@ -184,7 +195,7 @@ func TestCartActions(t *testing.T) {
 			if tt.current != "" {
 				current = []byte(tt.current)
 			}
-			out, err := tp.Apply(context.Background(), tt.action, current, []byte(tt.input))
+			out, err := onto(current)(tp.PrepareAction(tt.action, []byte(tt.input)))
 			if err != nil {
 				t.Fatalf("Apply: %v", err)
 			}
@@ -259,7 +270,7 @@ func TestCartActionErrors(t *testing.T) {
 			if tt.current != "" {
 				current = []byte(tt.current)
 			}
-			_, err := tp.Apply(context.Background(), tt.action, current, []byte(tt.input))
+			_, err := onto(current)(tp.PrepareAction(tt.action, []byte(tt.input)))
 			wantValidation(t, err, tt.want...)
 		})
 	}
@@ -271,11 +282,11 @@ func TestCartLimit(t *testing.T) {
 	for i := range 50 {
 		var err error
 		input := fmt.Sprintf(`{"sku": "sku-%d", "name": "n", "priceCents": 1, "qty": 1}`, i)
-		if doc, err = tp.Apply(context.Background(), "add-item", doc, []byte(input)); err != nil {
+		if doc, err = onto(doc)(tp.PrepareAction("add-item", []byte(input))); err != nil {
 			t.Fatalf("add-item #%d: %v", i+1, err)
 		}
 	}
-	_, err := tp.Apply(context.Background(), "add-item", doc, []byte(`{"sku": "one-more", "name": "n", "priceCents": 1, "qty": 1}`))
+	_, err := onto(doc)(tp.PrepareAction("add-item", []byte(`{"sku": "one-more", "name": "n", "priceCents": 1, "qty": 1}`)))
 	wantValidation(t, err,
 		topic.FieldError{Field: "items", Pointer: "/items", Rule: "max", Param: "50", Message: "items must contain at most 50 items"},
 	)
@@ -283,10 +294,10 @@ func TestCartLimit(t *testing.T) {
 
 func TestCartCoupon(t *testing.T) {
 	tp := lookup(t, "cart")
-	if _, err := tp.Merge(nil, []byte(`{"coupon": "SPRING25"}`)); err != nil {
+	if _, err := onto(nil)(tp.PreparePatch([]byte(`{"coupon": "SPRING25"}`))); err != nil {
 		t.Errorf("valid coupon: %v", err)
 	}
-	_, err := tp.Merge(nil, []byte(`{"coupon": "SPRING-25"}`))
+	_, err := onto(nil)(tp.PreparePatch([]byte(`{"coupon": "SPRING-25"}`)))
 	wantValidation(t, err,
 		topic.FieldError{Field: "coupon", Pointer: "/coupon", Rule: "alphanum", Message: "coupon must contain only letters and digits"},
 	)

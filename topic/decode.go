@@ -71,10 +71,10 @@ func newSyntaxError(body []byte, offset int64, detail string) *SyntaxError {
 	before := body[:offset]
 	lineStart := bytes.LastIndexByte(before, '\n') + 1
 	return &SyntaxError{
-		Offset: offset,
-		Line:   1 + bytes.Count(before, []byte{'\n'}),
-		Column: 1 + utf8.RuneCount(before[lineStart:]),
-		Detail: detail,
+		offset: offset,
+		line:   1 + bytes.Count(before, []byte{'\n'}),
+		column: 1 + utf8.RuneCount(before[lineStart:]),
+		detail: detail,
 	}
 }
 

@@ -75,3 +75,11 @@ func TestCutKey(t *testing.T) {
 		}
 	}
 }
+
+func TestSyntaxErrorMessage(t *testing.T) {
+	err := &SyntaxError{offset: 41, line: 3, column: 14, detail: "invalid character '}' at start of value"}
+	want := "invalid JSON at line 3, column 14 (byte 41): invalid character '}' at start of value"
+	if got := err.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

@@ -13,8 +13,8 @@ import (
 	"github.com/pinionkit/pinion/internal/rules"
 )
 
-// ErrUnknownAction is returned by [Topic.Apply] for an action the topic does
-// not define. The HTTP layer answers it with 404.
+// ErrUnknownAction is returned by [Topic.PrepareAction] for an action the
+// topic does not define. The HTTP layer answers it with 404.
 var ErrUnknownAction = errors.New("unknown action")
 
 // LimitError reports a body nested deeper or with more members and
@@ -26,17 +26,17 @@ type LimitError = jsonbound.LimitError
 // an empty body, malformed JSON, data after the value, a duplicate member
 // name or invalid UTF-8. The HTTP layer answers it with 400.
 type SyntaxError struct {
-	// Offset is the zero-based byte offset at which the problem was found.
-	Offset int64
-	// Line and Column locate Offset for a human; both start at 1, and the
+	// offset is the zero-based byte offset at which the problem was found.
+	offset int64
+	// line and column locate offset for a human; both start at 1, and the
 	// column counts characters, not bytes.
-	Line, Column int
-	// Detail says what is wrong, without the position.
-	Detail string
+	line, column int
+	// detail says what is wrong, without the position.
+	detail string
 }
 
 func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("invalid JSON at line %d, column %d (byte %d): %s", e.Line, e.Column, e.Offset, e.Detail)
+	return fmt.Sprintf("invalid JSON at line %d, column %d (byte %d): %s", e.line, e.column, e.offset, e.detail)
 }
 
 // FieldError is one problem with one value of a submitted document. Its

@@ -164,35 +164,6 @@ func (t *Topic) PrepareReset() Write {
 	return Write{apply: func(context.Context, []byte) ([]byte, error) { return t.Default(), nil }}
 }
 
-// Replace is PrepareReplace and Apply in one step.
-func (t *Topic) Replace(body []byte) ([]byte, error) {
-	w, err := t.PrepareReplace(body)
-	if err != nil {
-		return nil, err
-	}
-	return w.Apply(context.Background(), nil)
-}
-
-// Merge is PreparePatch and Apply in one step, onto current (nil for the
-// default document).
-func (t *Topic) Merge(current, patch []byte) ([]byte, error) {
-	w, err := t.PreparePatch(patch)
-	if err != nil {
-		return nil, err
-	}
-	return w.Apply(context.Background(), current)
-}
-
-// Apply is PrepareAction and Apply in one step, onto current (nil for the
-// default document).
-func (t *Topic) Apply(ctx context.Context, action string, current, input []byte) ([]byte, error) {
-	w, err := t.PrepareAction(action, input)
-	if err != nil {
-		return nil, err
-	}
-	return w.Apply(ctx, current)
-}
-
 func (t *Topic) encode(doc any) ([]byte, error) {
 	b, err := marshal(doc)
 	if err != nil {
