@@ -1,9 +1,11 @@
 package openapi
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
+	"github.com/pinionkit/pinion/openapi/jsonschema"
 	"github.com/pinionkit/pinion/topic"
 )
 
@@ -11,8 +13,8 @@ import (
 type document struct {
 	opts   Options
 	topics []*topic.Topic
-	types  *builder
-	opIDs  *registry
+	types  *jsonschema.Compiler
+	opIDs  *jsonschema.Names
 
 	pathsObj  *object
 	pathItems map[string]*object
@@ -44,8 +46,8 @@ func newDocument(set *topic.Set, ops []Operation, opts Options) *document {
 	return &document{
 		opts:       opts,
 		topics:     set.All(),
-		types:      newBuilder(newRegistry(sharedSchemas...), set),
-		opIDs:      newRegistry(fixed...),
+		types:      jsonschema.New(set, sharedSchemas...),
+		opIDs:      jsonschema.NewNames(fixed...),
 		pathsObj:   newObject(),
 		pathItems:  make(map[string]*object),
 		tagged:     make(map[string]bool),
@@ -63,39 +65,39 @@ func (d *document) build(ops []Operation) (*object, error) {
 	}
 
 	components := newObject().
-		set("schemas", sorted(d.types.schemas, func(s *schema) any { return s.render() })).
-		set("responses", sorted(d.responses, identity)).
-		set("parameters", sorted(d.parameters, identity)).
-		set("headers", sorted(d.headers, identity)).
-		set("securitySchemes", newObject().set("session", newObject().
-			set("type", "apiKey").
-			set("in", "cookie").
-			set("name", d.opts.SessionCookie).
-			set("description", "The development authenticator's session cookie (HttpOnly, SameSite=Lax). "+
+		Set("schemas", d.types.Schemas()).
+		Set("responses", sorted(d.responses)).
+		Set("parameters", sorted(d.parameters)).
+		Set("headers", sorted(d.headers)).
+		Set("securitySchemes", newObject().Set("session", newObject().
+			Set("type", "apiKey").
+			Set("in", "cookie").
+			Set("name", d.opts.SessionCookie).
+			Set("description", "The development authenticator's session cookie (HttpOnly, SameSite=Lax). "+
 				"A browser sends it by itself; the server sets it on first contact, so the first request may go without it. "+
 				"A server with another authenticator documents its own scheme.")).
-			set("bearer", newObject().
-				set("type", "http").
-				set("scheme", "bearer").
-				set("bearerFormat", "JWT").
-				set("description", "A JSON Web Token, accepted when the server runs with -auth jwt: in the Authorization header on every "+
+			Set("bearer", newObject().
+				Set("type", "http").
+				Set("scheme", "bearer").
+				Set("bearerFormat", "JWT").
+				Set("description", "A JSON Web Token, accepted when the server runs with -auth jwt: in the Authorization header on every "+
 					"route, the event stream included, or exchanged once for an HttpOnly session cookie with POST /api/session "+
 					"(what a browser's EventSource needs, since it cannot send headers).")))
 
 	return newObject().
-		set("openapi", "3.1.0").
-		set("info", newObject().
-			set("title", d.opts.Title).
-			set("version", d.opts.Version).
-			set("description", d.description()).
-			set("license", d.license())).
-		set("servers", []any{newObject().set("url", "/")}).
+		Set("openapi", "3.1.0").
+		Set("info", newObject().
+			Set("title", d.opts.Title).
+			Set("version", d.opts.Version).
+			Set("description", d.description()).
+			Set("license", d.license())).
+		Set("servers", []any{newObject().Set("url", "/")}).
 		// The session cookie, a bearer token (-auth jwt), or nothing: in
 		// development the cookie is set by the first answer.
-		set("security", []any{newObject().set("session", []any{}), newObject().set("bearer", []any{}), newObject()}).
-		set("tags", d.tags).
-		set("paths", d.pathsObj).
-		set("components", components), nil
+		Set("security", []any{newObject().Set("session", []any{}), newObject().Set("bearer", []any{}), newObject()}).
+		Set("tags", d.tags).
+		Set("paths", d.pathsObj).
+		Set("components", components), nil
 }
 
 func (d *document) description() string {
@@ -122,29 +124,23 @@ func (d *document) license() *object {
 	if d.opts.License == "" {
 		return nil
 	}
-	return newObject().set("name", d.opts.License).set("identifier", d.opts.License)
+	return newObject().Set("name", d.opts.License).Set("identifier", d.opts.License)
 }
 
-// sorted renders a component map with its names in order.
-func sorted[V any](m map[string]V, render func(V) any) *object {
+// sorted is a component map with its names in order; nil when empty, so
+// that an unused kind of component is left out.
+func sorted(m map[string]*object) *object {
 	if len(m) == 0 {
 		return nil
 	}
 	o := newObject()
-	names := make([]string, 0, len(m))
-	for name := range m {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		o.set(name, render(m[name]))
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		o.Set(name, m[name])
 	}
 	return o
 }
 
-func identity(o *object) any { return o }
-
 // refTo is a reference to a component of the given kind.
 func refTo(kind, name string) *object {
-	return newObject().set("$ref", "#/components/"+kind+"/"+name)
+	return newObject().Set("$ref", "#/components/"+kind+"/"+name)
 }

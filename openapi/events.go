@@ -26,30 +26,30 @@ The first event carries retry (a reconnection delay in milliseconds). A comment 
 // streamContent is the content of the event stream's 200.
 func streamContent() *object {
 	event := func(description, data string) *object {
-		return newObject().set("description", description).set("data", schemaRef(data))
+		return newObject().Set("description", description).Set("data", schemaRef(data))
 	}
-	return newObject().set(protocol.MediaEventStream, newObject().
-		set("schema", newObject().set("type", "string").set("description", "Server-Sent Events frames; see x-sse-events for the data of each event.")).
-		set("example", streamExample).
+	return newObject().Set(protocol.MediaEventStream, newObject().
+		Set("schema", newObject().Set("type", "string").Set("description", "Server-Sent Events frames; see x-sse-events for the data of each event.")).
+		Set("example", streamExample).
 		// OpenAPI 3.1 cannot attach a schema to each event of a stream
 		// (3.2's itemSchema can, but no tool here uses it yet), so the
 		// payloads are named in an extension.
-		set("x-sse-events", newObject().
-			set(protocol.EventReady, event("The stream is up to date; the id is the current cursor.", "Ready")).
-			set(protocol.EventInvalidation, event("A topic is at a new revision; the id is the cursor of that change.", "Invalidation"))))
+		Set("x-sse-events", newObject().
+			Set(protocol.EventReady, event("The stream is up to date; the id is the current cursor.", "Ready")).
+			Set(protocol.EventInvalidation, event("A topic is at a new revision; the id is the cursor of that change.", "Invalidation"))))
 }
 
 // statusContent is {"status": value}, as health checks answer.
 func statusContent(value string) *object {
-	return newObject().set(protocol.MediaJSON, newObject().set("schema", newObject().
-		set("type", "object").
-		set("required", []any{"status"}).
-		set("properties", newObject().set("status", constString(value))).
-		set("additionalProperties", false)))
+	return newObject().Set(protocol.MediaJSON, newObject().Set("schema", newObject().
+		Set("type", "object").
+		Set("required", []any{"status"}).
+		Set("properties", newObject().Set("status", constString(value))).
+		Set("additionalProperties", false)))
 }
 
 // documentContent is this document, in YAML.
 func documentContent() *object {
-	return newObject().set("application/yaml", newObject().
-		set("schema", newObject().set("type", "object").set("description", "An OpenAPI 3.1 document.")))
+	return newObject().Set("application/yaml", newObject().
+		Set("schema", newObject().Set("type", "object").Set("description", "An OpenAPI 3.1 document.")))
 }

@@ -1,39 +1,24 @@
-// Package openapi generates the OpenAPI 3.1 document of a Pinion server
-// from its registered topics: every route, parameter, header and status
-// of docs/protocol.md, and for each topic the JSON Schemas of its document,
-// merge patch and action inputs, derived by reflection from the Go types
-// and their json and validate tags.
+// Package openapi assembles the OpenAPI 3.1 document of a Pinion server:
+// the paths, parameters, headers and statuses of the operations the
+// server declares (server/routes.go), the protocol's own schemas and
+// shared responses of docs/protocol.md, and for each topic the component
+// schemas of its document, merge patch and action inputs, which it asks
+// of the schema compiler (package openapi/jsonschema).
 //
 // The document is the contract that clients are generated from, so it
 // describes each side of the wire as it is. Each topic gets three
 // schemas:
 //
-//   - <Topic> is the document as the server sends it (in every snapshot):
-//     a member is required unless its json tag has omitempty or omitzero,
-//     because the server always writes every other member. Its default
-//     is the topic's default document, so that a client can generate its
-//     initial state instead of copying it.
+//   - <Topic> is the document as the server sends it (in every snapshot),
+//     jsonschema.Read. Its default is the topic's default document, so
+//     that a client can generate its initial state instead of copying it.
 //   - <Topic>Input is the document as a client sends it with PUT, and
-//     <Topic><Action>Input an action's input: a member is required only
-//     when its zero value fails validation, because the server reads a
-//     missing member as its zero value and then validates.
-//   - <Topic>Patch is the body of PATCH: no member is required, nested
-//     objects are patches themselves, and null is allowed wherever the
-//     reset value would pass validation.
+//     <Topic><Action>Input an action's input: jsonschema.Input.
+//   - <Topic>Patch is the body of PATCH: jsonschema.Patch.
 //
-// Validate tags become JSON Schema keywords wherever JSON Schema can say
-// the same thing: required, oneof (enum), min, max, len, gt, lt, gte, lte,
-// eq, ne, unique, dive, keys, formats (email, url, uri, uuid, ipv4,
-// hostname, datetime) and the validator's own patterns (hexcolor,
-// alphanum, e164, ...). Each rule's form comes from the topic registry
-// (topic.Set.LookupRule), which reads the catalogue the 422 messages
-// read too and adds the rules registered with topic.WithRule; whether a
-// zero value passes is asked of the registry's own validator
-// (topic.Set.ZeroValid). A field tagged omitempty admits its zero value
-// besides. Rules with no schema form (cross-field rules, custom rules
-// without one) are named in the member's description. Field descriptions
-// come from a `doc:"..."` struct tag, since Go doc comments are not
-// available by reflection.
+// The compiler asks the topic registry about rules (topic.Set.LookupRule
+// and ZeroValid), so rules registered with topic.WithRule shape the
+// schemas as they shape the 422 answers.
 package openapi
 
 import (

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pinionkit/pinion/openapi/jsonschema"
 	"github.com/pinionkit/pinion/protocol"
 	"github.com/pinionkit/pinion/topic"
 )
@@ -61,33 +62,33 @@ func (d *document) fixedOperation(op Operation) error {
 
 // topicOperations describes the per-topic and per-action operations of t.
 func (d *document) topicOperations(t *topic.Topic, ops []Operation) error {
-	name, p := t.Name(), pascal(t.Name())
-	sc := scope{topic: name, prefix: p}
+	name, p := t.Name(), jsonschema.Pascal(t.Name())
+	sc := jsonschema.Scope{Name: name, Prefix: p}
 	about := t.Description() + " " + scopeNote(t)
 	tag := Tag{Name: name, Description: about}
 
-	doc := d.types.component(sc, t.Type(), asRead, p, t.Description()).ref
+	doc := d.types.Component(sc, t.Type(), jsonschema.Read, p, t.Description())
 	// The document of a topic never written (and what a reset restores),
 	// as the registry encodes it: clients generate their initial state
 	// from it instead of copying it by hand.
-	def, err := jsonValue(t.Default())
+	def, err := jsonschema.ParseValue(t.Default())
 	if err != nil {
 		return fmt.Errorf("openapi: the default document of %s: %w", name, err)
 	}
-	d.types.schemas[doc].defaultValue = def
+	d.types.SetDefault(doc, def)
 	var input, patch string
 	bodies := func(r Request) string {
 		switch r {
 		case DocumentBody:
 			if input == "" {
-				input = d.types.component(sc, t.Type(), asInput, p+"Input",
-					"The whole "+name+" document as a client sends it with PUT. A member left out reads as its zero value, so a member whose zero value fails validation is required.").ref
+				input = d.types.Component(sc, t.Type(), jsonschema.Input, p+"Input",
+					"The whole "+name+" document as a client sends it with PUT. A member left out reads as its zero value, so a member whose zero value fails validation is required.")
 			}
 			return input
 		case PatchBody:
 			if patch == "" {
-				patch = d.types.component(sc, t.Type(), asPatch, p+"Patch",
-					"An RFC 7396 merge patch of the "+name+" document: the members to change. Objects are patched member by member, arrays are replaced whole, and null resets a member to its zero value. The merged document must be valid.").ref
+				patch = d.types.Component(sc, t.Type(), jsonschema.Patch, p+"Patch",
+					"An RFC 7396 merge patch of the "+name+" document: the members to change. Objects are patched member by member, arrays are replaced whole, and null resets a member to its zero value. The merged document must be valid.")
 			}
 			return patch
 		}
@@ -122,7 +123,7 @@ func (d *document) topicOperations(t *topic.Topic, ops []Operation) error {
 		if op.Request != NoBody {
 			body = jsonBody(requestMedia(op.Request), bodies(op.Request))
 		}
-		o, err := d.operation(op, d.opIDs.claim(op.ID+p), expand(op.Summary, nil), expand(op.Description, nil), tag, t, snap, body)
+		o, err := d.operation(op, d.opIDs.Claim(op.ID+p), expand(op.Summary, nil), expand(op.Description, nil), tag, t, snap, body)
 		if err != nil {
 			return err
 		}
@@ -135,9 +136,9 @@ func (d *document) topicOperations(t *topic.Topic, ops []Operation) error {
 				continue
 			}
 			if in == "" {
-				in = d.types.component(sc, a.Input, asInput, p+pascal(a.Name)+"Input", "The input of the "+a.Name+" action of "+name+".").ref
+				in = d.types.Component(sc, a.Input, jsonschema.Input, p+jsonschema.Pascal(a.Name)+"Input", "The input of the "+a.Name+" action of "+name+".")
 			}
-			o, err := d.operation(op, d.opIDs.claim(camel(name)+pascal(a.Name)), expand(op.Summary, &a), expand(op.Description, &a), tag, t, snap,
+			o, err := d.operation(op, d.opIDs.Claim(camel(name)+jsonschema.Pascal(a.Name)), expand(op.Summary, &a), expand(op.Description, &a), tag, t, snap,
 				jsonBody(requestMedia(op.Request), in))
 			if err != nil {
 				return err
@@ -162,22 +163,22 @@ func requestMedia(r Request) string {
 func (d *document) operation(op Operation, id, summary, description string, tag Tag, t *topic.Topic, snap string, body *object) (*object, error) {
 	d.useTag(tag)
 	o := newObject().
-		set("summary", summary).
-		opt("description", description).
-		set("operationId", id).
-		set("tags", []any{tag.Name})
+		Set("summary", summary).
+		Opt("description", description).
+		Set("operationId", id).
+		Set("tags", []any{tag.Name})
 	if op.Public {
-		o.set("security", []any{})
+		o.Set("security", []any{})
 	}
 	if len(op.Params) > 0 {
 		params := make([]any, len(op.Params))
 		for i, name := range op.Params {
 			params[i] = d.parameter(name)
 		}
-		o.set("parameters", params)
+		o.Set("parameters", params)
 	}
 	if body != nil {
-		o.set("requestBody", body)
+		o.Set("requestBody", body)
 	}
 	responses := newObject()
 	for _, r := range op.Responses {
@@ -185,10 +186,10 @@ func (d *document) operation(op Operation, id, summary, description string, tag 
 			if t == nil {
 				return nil, fmt.Errorf("openapi: %s %s: a snapshot needs a topic", op.Method, op.Path)
 			}
-			responses.set(strconv.Itoa(r.Status), refTo("responses", snap))
+			responses.Set(strconv.Itoa(r.Status), refTo("responses", snap))
 			continue
 		}
-		resp := newObject().set("description", r.Description)
+		resp := newObject().Set("description", r.Description)
 		if len(r.Headers) > 0 {
 			headers := newObject()
 			for _, h := range r.Headers {
@@ -199,24 +200,24 @@ func (d *document) operation(op Operation, id, summary, description string, tag 
 					d.cacheHeaders(headers, t)
 					continue
 				}
-				headers.set(headerName(h), d.header(h))
+				headers.Set(headerName(h), d.header(h))
 			}
-			resp.set("headers", headers)
+			resp.Set("headers", headers)
 		}
 		switch r.Body.kind {
 		case schemaBody:
-			resp.set("content", newObject().set(r.Body.media, newObject().set("schema", schemaRef(r.Body.schema))))
+			resp.Set("content", newObject().Set(r.Body.media, newObject().Set("schema", schemaRef(r.Body.schema))))
 		case streamBody:
-			resp.set("description", streamDescription).set("content", streamContent())
+			resp.Set("description", streamDescription).Set("content", streamContent())
 		case statusBody:
-			resp.set("content", statusContent(r.Body.schema))
+			resp.Set("content", statusContent(r.Body.schema))
 		case documentBody:
-			resp.set("content", documentContent())
+			resp.Set("content", documentContent())
 		}
-		responses.set(strconv.Itoa(r.Status), resp)
+		responses.Set(strconv.Itoa(r.Status), resp)
 	}
 	d.withErrors(responses, op.Errors...)
-	return o.set("responses", responses), nil
+	return o.Set("responses", responses), nil
 }
 
 // addOperation adds o to the path item of path.
@@ -225,9 +226,9 @@ func (d *document) addOperation(path, method string, o *object) {
 	if !ok {
 		item = newObject()
 		d.pathItems[path] = item
-		d.pathsObj.set(path, item)
+		d.pathsObj.Set(path, item)
 	}
-	item.set(strings.ToLower(method), o)
+	item.Set(strings.ToLower(method), o)
 }
 
 // useTag declares a tag on its first use.
@@ -236,20 +237,20 @@ func (d *document) useTag(t Tag) {
 		return
 	}
 	d.tagged[t.Name] = true
-	d.tags = append(d.tags, newObject().set("name", t.Name).set("description", t.Description))
+	d.tags = append(d.tags, newObject().Set("name", t.Name).Set("description", t.Description))
 }
 
 // withErrors adds the shared responses of statuses to responses.
 func (d *document) withErrors(responses *object, statuses ...int) *object {
 	for _, status := range statuses {
-		responses.set(strconv.Itoa(status), d.errorResponse(status))
+		responses.Set(strconv.Itoa(status), d.errorResponse(status))
 	}
 	return responses
 }
 
 func jsonBody(media, schemaName string) *object {
-	return newObject().set("required", true).
-		set("content", newObject().set(media, newObject().set("schema", schemaRef(schemaName))))
+	return newObject().Set("required", true).
+		Set("content", newObject().Set(media, newObject().Set("schema", schemaRef(schemaName))))
 }
 
 func scopeNote(t *topic.Topic) string {
@@ -265,24 +266,20 @@ func scopeNote(t *topic.Topic) string {
 // cacheHeaders adds the cache headers a snapshot of t is sent with.
 func (d *document) cacheHeaders(h *object, t *topic.Topic) *object {
 	if t.Scope() != topic.Shared {
-		return h.set("Cache-Control", d.header(HeaderPrivateNoCache)).set("Vary", d.header(HeaderVaryPrincipal))
+		return h.Set("Cache-Control", d.header(HeaderPrivateNoCache)).Set("Vary", d.header(HeaderVaryPrincipal))
 	}
-	return h.set("Cache-Control", d.header(HeaderNoCache)).set("Vary", d.header("VaryCookie"))
+	return h.Set("Cache-Control", d.header(HeaderNoCache)).Set("Vary", d.header("VaryCookie"))
 }
 
 // snapshot adds the snapshot schema of a topic and the response that
 // carries it, and returns their name.
 func (d *document) snapshot(t *topic.Topic, p, doc string) string {
-	name := d.types.names.claim(p + "Snapshot")
-	s := typed("object")
-	s.description = "A snapshot of " + t.Name() + ": exactly the SnapshotEnvelope of @statesync/core."
-	s.required = []string{"revision", "data"}
-	s.properties = []property{{"revision", ref("Revision")}, {"data", ref(doc)}}
-	s.closed = true
-	d.types.schemas[name] = s
+	name := d.types.Claim(p + "Snapshot")
+	d.types.Add(name, closed("A snapshot of "+t.Name()+": exactly the SnapshotEnvelope of @statesync/core.", []string{"revision", "data"},
+		newObject().Set("revision", schemaRef("Revision")).Set("data", schemaRef(doc))))
 	d.responses[name] = newObject().
-		set("description", "The caller's "+t.Name()+" document and its revision. A document never written is the default at the initial revision.").
-		set("headers", d.cacheHeaders(newObject().set("ETag", d.header(HeaderETag)), t).set("Set-Cookie", d.header(HeaderSetCookie))).
-		set("content", newObject().set(protocol.MediaJSON, newObject().set("schema", schemaRef(name))))
+		Set("description", "The caller's "+t.Name()+" document and its revision. A document never written is the default at the initial revision.").
+		Set("headers", d.cacheHeaders(newObject().Set("ETag", d.header(HeaderETag)), t).Set("Set-Cookie", d.header(HeaderSetCookie))).
+		Set("content", newObject().Set(protocol.MediaJSON, newObject().Set("schema", schemaRef(name))))
 	return name
 }

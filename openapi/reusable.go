@@ -12,7 +12,7 @@ func schemaRef(name string) *object { return refTo("schemas", name) }
 
 // constString is the schema of a header whose value never varies.
 func constString(v string) *object {
-	return newObject().set("type", "string").set("const", v)
+	return newObject().Set("type", "string").Set("const", v)
 }
 
 // header returns a reference to a shared response header, adding it on
@@ -22,26 +22,26 @@ func (d *document) header(name string) *object {
 		h := newObject()
 		switch name {
 		case "ETag":
-			h.set("description", "The document's revision as a strong entity tag (never W/).").set("required", true).
-				set("schema", newObject().set("type", "string").set("pattern", protocol.ETagPattern))
+			h.Set("description", "The document's revision as a strong entity tag (never W/).").Set("required", true).
+				Set("schema", newObject().Set("type", "string").Set("pattern", protocol.ETagPattern))
 		case "SetCookie":
-			h.set("description", "The development authenticator's session cookie (HttpOnly, SameSite=Lax), set on a browser's first request.").
-				set("schema", newObject().set("type", "string"))
+			h.Set("description", "The development authenticator's session cookie (HttpOnly, SameSite=Lax), set on a browser's first request.").
+				Set("schema", newObject().Set("type", "string"))
 		case "RetryAfter":
-			h.set("description", "Seconds to wait before trying again.").set("required", true).
-				set("schema", newObject().set("type", "integer").set("minimum", 0))
+			h.Set("description", "Seconds to wait before trying again.").Set("required", true).
+				Set("schema", newObject().Set("type", "integer").Set("minimum", 0))
 		case "NoCache":
-			h.set("description", "Caches must revalidate before reuse; private as well when the answer sets a cookie.").set("required", true).
-				set("schema", newObject().set("type", "string").set("enum", []any{protocol.CacheShared, protocol.CachePrivate}))
+			h.Set("description", "Caches must revalidate before reuse; private as well when the answer sets a cookie.").Set("required", true).
+				Set("schema", newObject().Set("type", "string").Set("enum", []any{protocol.CacheShared, protocol.CachePrivate}))
 		case "VaryCookie":
-			h.set("description", "Present when the answer sets a cookie.").set("schema", constString("Cookie"))
+			h.Set("description", "Present when the answer sets a cookie.").Set("schema", constString("Cookie"))
 		case "PrivateNoCache":
-			h.set("description", "The answer is the caller's own: shared caches must not keep it, and every cache must revalidate.").
-				set("required", true).set("schema", constString(protocol.CachePrivate))
+			h.Set("description", "The answer is the caller's own: shared caches must not keep it, and every cache must revalidate.").
+				Set("required", true).Set("schema", constString(protocol.CachePrivate))
 		case "VaryPrincipal":
-			h.set("description", "The answer depends on who is asking.").set("required", true).set("schema", constString(protocol.VaryPrincipal))
+			h.Set("description", "The answer depends on who is asking.").Set("required", true).Set("schema", constString(protocol.VaryPrincipal))
 		case "NoBuffering":
-			h.set("description", "Tells nginx not to buffer the stream.").set("required", true).set("schema", constString("no"))
+			h.Set("description", "Tells nginx not to buffer the stream.").Set("required", true).Set("schema", constString("no"))
 		default:
 			panic(fmt.Sprintf("openapi: no header component %q", name)) // a bug in this package
 		}
@@ -74,29 +74,29 @@ func (d *document) parameter(name string) *object {
 		p := newObject()
 		switch name {
 		case "IfMatch":
-			p.set("name", "If-Match").set("in", "header").
-				set("description", "Makes the write conditional: it happens only when this names the current revision (\"<revision>\"), lists it, or is *. Otherwise the answer is 412 and nothing changes. Weak tags never match.").
-				set("schema", newObject().set("type", "string").set("pattern", protocol.ETagListPattern))
+			p.Set("name", "If-Match").Set("in", "header").
+				Set("description", "Makes the write conditional: it happens only when this names the current revision (\"<revision>\"), lists it, or is *. Otherwise the answer is 412 and nothing changes. Weak tags never match.").
+				Set("schema", newObject().Set("type", "string").Set("pattern", protocol.ETagListPattern))
 		case "IfNoneMatch":
-			p.set("name", "If-None-Match").set("in", "header").
-				set("description", "Answers 304 without a body when this names the current revision, lists it, or is *.").
-				set("schema", newObject().set("type", "string").set("pattern", protocol.ETagListPattern))
+			p.Set("name", "If-None-Match").Set("in", "header").
+				Set("description", "Answers 304 without a body when this names the current revision, lists it, or is *.").
+				Set("schema", newObject().Set("type", "string").Set("pattern", protocol.ETagListPattern))
 		case "SourceId":
-			p.set("name", protocol.HeaderSourceID).set("in", "header").
-				set("description", "The writing window's id, copied into the invalidation's sourceId so that the window can recognise its own echo. A value outside 1 to 128 printable ASCII characters answers 400.").
-				set("schema", schemaRef("SourceId"))
+			p.Set("name", protocol.HeaderSourceID).Set("in", "header").
+				Set("description", "The writing window's id, copied into the invalidation's sourceId so that the window can recognise its own echo. A value outside 1 to 128 printable ASCII characters answers 400.").
+				Set("schema", schemaRef("SourceId"))
 		case "LastEventID":
-			p.set("name", protocol.HeaderLastEventID).set("in", "header").
-				set("description", "The id of the last event received; browsers send it by themselves on reconnect. The stream then first replays, for each subscribed topic changed since, one invalidation with its current revision. It wins over lastEventId; an empty value counts as absent.").
-				set("schema", newObject().set("type", "string"))
+			p.Set("name", protocol.HeaderLastEventID).Set("in", "header").
+				Set("description", "The id of the last event received; browsers send it by themselves on reconnect. The stream then first replays, for each subscribed topic changed since, one invalidation with its current revision. It wins over lastEventId; an empty value counts as absent.").
+				Set("schema", newObject().Set("type", "string"))
 		case "LastEventIDQuery":
-			p.set("name", protocol.QueryLastEventID).set("in", "query").
-				set("description", "Like Last-Event-ID, for a first connection (EventSource cannot set headers). An empty value counts as absent.").
-				set("schema", newObject().set("type", "string"))
+			p.Set("name", protocol.QueryLastEventID).Set("in", "query").
+				Set("description", "Like Last-Event-ID, for a first connection (EventSource cannot set headers). An empty value counts as absent.").
+				Set("schema", newObject().Set("type", "string"))
 		case "Topics":
-			p.set("name", protocol.QueryTopic).set("in", "query").set("style", "form").set("explode", true).
-				set("description", "A topic to subscribe to; repeat the parameter for more. Without it, every topic the caller may read. An unknown topic answers 404.").
-				set("schema", newObject().set("type", "array").set("items", schemaRef("TopicName")))
+			p.Set("name", protocol.QueryTopic).Set("in", "query").Set("style", "form").Set("explode", true).
+				Set("description", "A topic to subscribe to; repeat the parameter for more. Without it, every topic the caller may read. An unknown topic answers 404.").
+				Set("schema", newObject().Set("type", "array").Set("items", schemaRef("TopicName")))
 		default:
 			panic(fmt.Sprintf("openapi: no parameter component %q", name)) // a bug in this package
 		}
@@ -113,16 +113,16 @@ func (d *document) errorResponse(status int) *object {
 		headers := newObject()
 		switch status {
 		case http.StatusPreconditionFailed:
-			headers.set("ETag", d.header("ETag"))
+			headers.Set("ETag", d.header("ETag"))
 		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-			headers.set("Retry-After", d.header("RetryAfter"))
+			headers.Set("Retry-After", d.header("RetryAfter"))
 		}
 		// The authenticator may have issued its cookie before the error.
-		headers.set("Set-Cookie", d.header("SetCookie"))
+		headers.Set("Set-Cookie", d.header("SetCookie"))
 		d.responses[name] = newObject().
-			set("description", description).
-			set("headers", headers).
-			set("content", newObject().set(protocol.MediaProblem, newObject().set("schema", schemaRef(body))))
+			Set("description", description).
+			Set("headers", headers).
+			Set("content", newObject().Set(protocol.MediaProblem, newObject().Set("schema", schemaRef(body))))
 	}
 	return refTo("responses", name)
 }

@@ -1,4 +1,4 @@
-package openapi
+package jsonschema
 
 import (
 	"reflect"
@@ -21,14 +21,13 @@ type level struct {
 	keys      *level   // rules for each map key, between keys and endkeys
 }
 
-// rule is one rule of a tag with its catalogue entry, as the topic
-// registry knows it.
+// rule is one rule of a tag with its catalogue entry, as Rules knows it.
 type rule struct {
 	name, param string
-	info        rules.Rule // Unexpressible for a rule the registry does not know
+	info        rules.Rule // Unexpressible for a rule Rules does not know
 }
 
-// lookup asks the topic registry for a rule's catalogue entry.
+// lookup asks Rules for a rule's catalogue entry.
 type lookup func(name string) (rules.Rule, bool)
 
 func (r rule) String() string {
@@ -131,7 +130,7 @@ func excludeZero(s *schema, kind string) {
 		atLeast(&s.minLength, 1)
 	case "integer", "number":
 		if s.not == nil {
-			s.not = &schema{hasConst: true, constant: number("0")}
+			s.not = &schema{hasConst: true, constant: Number("0")}
 		}
 	case "boolean":
 		s.hasConst, s.constant = true, true
@@ -330,7 +329,7 @@ func literal(kind, param string) (any, bool) {
 		if _, ok := newBound(param); !ok {
 			return nil, false
 		}
-		return number(param), true
+		return Number(param), true
 	case "boolean":
 		b, err := strconv.ParseBool(param)
 		return b, err == nil

@@ -1,4 +1,4 @@
-package openapi
+package jsonschema
 
 import (
 	"reflect"
@@ -55,7 +55,7 @@ type property struct {
 // bound is a numeric limit: its literal for the document and its value
 // for comparisons.
 type bound struct {
-	lit number
+	lit Number
 	val float64
 }
 
@@ -64,7 +64,7 @@ func newBound(lit string) (*bound, bool) {
 	if err != nil {
 		return nil, false
 	}
-	return &bound{lit: number(lit), val: f}, true
+	return &bound{lit: Number(lit), val: f}, true
 }
 
 func ref(name string) *schema { return &schema{ref: name} }
@@ -152,7 +152,7 @@ func zeroOf(kind string) any {
 	case "string":
 		return ""
 	case "integer", "number":
-		return number("0")
+		return Number("0")
 	case "boolean":
 		return false
 	}
@@ -166,30 +166,30 @@ func matchesEmpty(pattern string) bool {
 	return err == nil && re.MatchString("")
 }
 
-// render turns s into the document's form, with keywords in a fixed order.
-func (s *schema) render() *object {
-	o := newObject()
+// render turns s into an Object, with keywords in a fixed order.
+func (s *schema) render() *Object {
+	o := NewObject()
 	if s.ref != "" {
-		o.set("$ref", "#/components/schemas/"+s.ref)
+		o.Set("$ref", "#/components/schemas/"+s.ref)
 	}
-	o.opt("description", s.description)
+	o.Opt("description", s.description)
 	switch len(s.types) {
 	case 0:
 	case 1:
-		o.set("type", s.types[0])
+		o.Set("type", s.types[0])
 	default:
-		o.set("type", s.types)
+		o.Set("type", s.types)
 	}
 	if s.hasConst {
-		o.set("const", s.constant)
+		o.Set("const", s.constant)
 	}
 	if s.enum != nil {
-		o.set("enum", s.enum)
+		o.Set("enum", s.enum)
 	}
-	o.opt("format", s.format)
-	o.opt("pattern", s.pattern)
-	o.opt("contentEncoding", s.contentEncoding)
-	o.opt("contentMediaType", s.contentMedia)
+	o.Opt("format", s.format)
+	o.Opt("pattern", s.pattern)
+	o.Opt("contentEncoding", s.contentEncoding)
+	o.Opt("contentMediaType", s.contentMedia)
 	setBound(o, "minimum", s.minimum)
 	setBound(o, "exclusiveMinimum", s.exclusiveMinimum)
 	setBound(o, "maximum", s.maximum)
@@ -197,36 +197,36 @@ func (s *schema) render() *object {
 	setInt(o, "minLength", s.minLength)
 	setInt(o, "maxLength", s.maxLength)
 	if s.items != nil {
-		o.set("items", s.items.render())
+		o.Set("items", s.items.render())
 	}
 	setInt(o, "minItems", s.minItems)
 	setInt(o, "maxItems", s.maxItems)
 	if s.uniqueItems {
-		o.set("uniqueItems", true)
+		o.Set("uniqueItems", true)
 	}
 	if len(s.required) > 0 {
-		o.set("required", s.required)
+		o.Set("required", s.required)
 	}
 	if s.properties != nil {
-		props := newObject()
+		props := NewObject()
 		for _, p := range s.properties {
-			props.set(p.name, p.schema.render())
+			props.Set(p.name, p.schema.render())
 		}
-		o.set("properties", props)
+		o.Set("properties", props)
 	}
 	switch {
 	case s.closed:
-		o.set("additionalProperties", false)
+		o.Set("additionalProperties", false)
 	case s.additionalProperties != nil:
-		o.set("additionalProperties", s.additionalProperties.render())
+		o.Set("additionalProperties", s.additionalProperties.render())
 	}
 	if s.propertyNames != nil {
-		o.set("propertyNames", s.propertyNames.render())
+		o.Set("propertyNames", s.propertyNames.render())
 	}
 	setInt(o, "minProperties", s.minProperties)
 	setInt(o, "maxProperties", s.maxProperties)
 	if s.anyOf != nil {
-		o.set("anyOf", renderAll(s.anyOf))
+		o.Set("anyOf", renderAll(s.anyOf))
 	}
 	if len(s.patterns) > 0 {
 		// One schema holds one pattern; further ones are conjoined. Each
@@ -235,13 +235,13 @@ func (s *schema) render() *object {
 		for _, p := range s.patterns {
 			parts = append(parts, &schema{types: []string{"string"}, pattern: p})
 		}
-		o.set("allOf", renderAll(parts))
+		o.Set("allOf", renderAll(parts))
 	}
 	if s.not != nil {
-		o.set("not", s.not.render())
+		o.Set("not", s.not.render())
 	}
 	if s.defaultValue != nil {
-		o.set("default", s.defaultValue)
+		o.Set("default", s.defaultValue)
 	}
 	return o
 }
@@ -254,14 +254,14 @@ func renderAll(ss []*schema) []any {
 	return out
 }
 
-func setBound(o *object, key string, b *bound) {
+func setBound(o *Object, key string, b *bound) {
 	if b != nil {
-		o.set(key, b.lit)
+		o.Set(key, b.lit)
 	}
 }
 
-func setInt(o *object, key string, n *int) {
+func setInt(o *Object, key string, n *int) {
 	if n != nil {
-		o.set(key, *n)
+		o.Set(key, *n)
 	}
 }

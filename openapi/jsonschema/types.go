@@ -1,8 +1,9 @@
-package openapi
+package jsonschema
 
 import (
 	"encoding"
 	"encoding/json"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -12,75 +13,120 @@ import (
 	"github.com/pinionkit/pinion/internal/rules"
 )
 
-// form says which side of the wire a schema describes. The server decodes
-// a missing member as its zero value and then validates, so what a client
-// must send differs from what the server always sends.
-type form int
+// Form says which side of the wire a schema describes. A server that
+// decodes a missing member as its zero value and then validates needs a
+// client to send less than it always sends itself.
+type Form int
 
 const (
-	// asRead is a document as the server sends it: every member without
+	// Read is a value as the server sends it: every member without
 	// omitempty or omitzero in its json tag is always present.
-	asRead form = iota
-	// asInput is a whole document or action input as a client sends it:
-	// a member is required when its zero value fails validation, since
-	// leaving it out means sending the zero value.
-	asInput
-	// asPatch is an RFC 7396 merge patch: nothing is required, objects
+	Read Form = iota
+	// Input is a whole value as a client sends it: a member is required
+	// when its zero value fails validation, since leaving it out means
+	// sending the zero value.
+	Input
+	// Patch is an RFC 7396 merge patch: nothing is required, objects
 	// are patched member by member, arrays are replaced whole, and null
 	// removes a member (resetting it to its zero value) wherever that
 	// zero value would pass validation.
-	asPatch
+	Patch
 )
 
-func (f form) suffix() string {
+func (f Form) suffix() string {
 	switch f {
-	case asInput:
+	case Input:
 		return "Input"
-	case asPatch:
+	case Patch:
 		return "Patch"
 	}
 	return ""
 }
 
-// builder turns Go types and their validate tags into component schemas.
-type builder struct {
-	names   *registry
+// Compiler turns Go types and their validate tags into named component
+// schemas, and holds them until they are rendered.
+type Compiler struct {
+	names   *Names
 	schemas map[string]*schema
+	fixed   map[string]*Object // schemas added whole (Add)
 	built   map[typeKey]string
-	// rules is the topic registry, asked for each rule's catalogue entry
-	// (its JSON Schema form) and whether a zero value passes a field's
-	// rules, custom rules (topic.WithRule) included: the schema says what
-	// the server's own validator checks.
-	rules ruleSource
+	// rules is asked for each rule's catalogue entry (its JSON Schema
+	// form) and whether a zero value passes a field's rules, custom rules
+	// included: the schema says what the server's own validator checks.
+	rules Rules
 }
 
-// ruleSource is what the generator asks the topic registry (*topic.Set)
-// about validation.
-type ruleSource interface {
+// Rules is what the compiler asks about validation: in Pinion, the topic
+// registry (*topic.Set), which knows the rules registered on it too.
+type Rules interface {
+	// LookupRule returns the catalogue entry of a validate rule.
 	LookupRule(name string) (rules.Rule, bool)
+	// ZeroValid reports whether the zero value of t passes a validate
+	// tag.
 	ZeroValid(t reflect.Type, tag string) bool
 }
 
 type typeKey struct {
-	topic string
+	scope string
 	t     reflect.Type
-	form  form
+	form  Form
 }
 
-// scope is the topic a schema is built for: components are per topic, so
-// that two topics may use types of the same name, and are named after it.
-type scope struct {
-	topic  string
-	prefix string // the topic's name as an identifier: AppSettings
+// Scope is the namespace a type is compiled in. In Pinion it is a topic:
+// components are per topic, so that two topics may use Go types of the
+// same name, and nested components are named after it.
+type Scope struct {
+	// Name tells scopes apart: the topic's name.
+	Name string
+	// Prefix starts the names of nested components: the topic's name as
+	// an identifier, such as AppSettings.
+	Prefix string
 }
 
-func newBuilder(names *registry, rs ruleSource) *builder {
-	return &builder{
-		names:   names,
+// New returns a compiler that asks rs about rules and never names a
+// component with one of the reserved names.
+func New(rs Rules, reserved ...string) *Compiler {
+	return &Compiler{
+		names:   NewNames(reserved...),
 		schemas: make(map[string]*schema),
+		fixed:   make(map[string]*Object),
 		built:   make(map[typeKey]string),
 		rules:   rs,
 	}
+}
+
+// Component compiles struct type t in form f, the first time it is asked
+// for in scope sc, under name (made unique), and returns the component's
+// name. Nested struct types become components of their own.
+func (b *Compiler) Component(sc Scope, t reflect.Type, f Form, name, description string) string {
+	return b.component(sc, t, f, name, description).ref
+}
+
+// Claim returns a unique component name for a schema added with Add: name,
+// or name followed by the smallest number from 2 up that is free.
+func (b *Compiler) Claim(name string) string { return b.names.Claim(name) }
+
+// Add adds a schema written whole, such as one of a protocol's own, under
+// a name that is reserved or claimed.
+func (b *Compiler) Add(name string, s *Object) { b.fixed[name] = s }
+
+// SetDefault gives a compiled component a JSON Schema default, a value in
+// this package's form (see ParseValue).
+func (b *Compiler) SetDefault(name string, v any) { b.schemas[name].defaultValue = v }
+
+// Schemas renders every component, compiled and added, by name.
+func (b *Compiler) Schemas() *Object {
+	names := slices.Concat(slices.Collect(maps.Keys(b.schemas)), slices.Collect(maps.Keys(b.fixed)))
+	slices.Sort(names)
+	o := NewObject()
+	for _, name := range names {
+		if s, ok := b.fixed[name]; ok {
+			o.Set(name, s)
+			continue
+		}
+		o.Set(name, b.schemas[name].render())
+	}
+	return o
 }
 
 var (
@@ -90,12 +136,12 @@ var (
 
 // component returns a reference to the schema of struct type t in form f,
 // building it under name (made unique) the first time.
-func (b *builder) component(sc scope, t reflect.Type, f form, name, description string) *schema {
-	key := typeKey{sc.topic, t, f}
+func (b *Compiler) component(sc Scope, t reflect.Type, f Form, name, description string) *schema {
+	key := typeKey{sc.Name, t, f}
 	if got, ok := b.built[key]; ok {
 		return ref(got)
 	}
-	name = b.names.claim(name)
+	name = b.names.Claim(name)
 	b.built[key] = name // before the fields, so that recursive types end
 	s := typed("object")
 	s.description = description
@@ -132,20 +178,20 @@ func nestedName(prefix string, t reflect.Type, hint string) string {
 
 // property describes one member of a struct in form f and reports
 // whether the member is required in that form.
-func (b *builder) property(sc scope, owner string, fd field, f form) (*schema, bool) {
+func (b *Compiler) property(sc Scope, owner string, fd field, f Form) (*schema, bool) {
 	l := parseTag(fd.sf.Tag.Get("validate"), b.rules.LookupRule)
-	s, unexpressed := b.value(sc, owner+pascal(fd.name), fd.sf.Type, l, f)
+	s, unexpressed := b.value(sc, owner+Pascal(fd.name), fd.sf.Type, l, f)
 	if fd.asString {
 		s, unexpressed = typed("string"), []string{"a number or boolean written as a JSON string"}
 	}
 	zeroPasses := b.zeroPasses(fd.sf.Type, l)
 	required := false
 	switch f {
-	case asRead:
+	case Read:
 		required = !fd.omitEmpty
-	case asInput:
+	case Input:
 		required = !zeroPasses
-	case asPatch:
+	case Patch:
 		if zeroPasses {
 			s = s.allowNull()
 		}
@@ -161,7 +207,7 @@ func (b *builder) property(sc scope, owner string, fd field, f form) (*schema, b
 }
 
 // value describes a value of type t under the rules of l.
-func (b *builder) value(sc scope, hint string, t reflect.Type, l *level, f form) (*schema, []string) {
+func (b *Compiler) value(sc Scope, hint string, t reflect.Type, l *level, f Form) (*schema, []string) {
 	if l.skip {
 		l = &level{}
 	}
@@ -197,7 +243,7 @@ func (b *builder) value(sc scope, hint string, t reflect.Type, l *level, f form)
 	case reflect.Map:
 		return b.mapping(sc, hint, t, l, f)
 	case reflect.Struct:
-		return b.component(sc, t, f, nestedName(sc.prefix, t, hint)+f.suffix(), ""), ruleNames(l, "required")
+		return b.component(sc, t, f, nestedName(sc.Prefix, t, hint)+f.suffix(), ""), ruleNames(l, "required")
 	case reflect.String:
 		return b.finish(typed("string"), "string", l)
 	case reflect.Bool:
@@ -212,7 +258,7 @@ func (b *builder) value(sc scope, hint string, t reflect.Type, l *level, f form)
 }
 
 // finish applies l to s and, for omitempty, admits the zero value.
-func (b *builder) finish(s *schema, kind string, l *level) (*schema, []string) {
+func (b *Compiler) finish(s *schema, kind string, l *level) (*schema, []string) {
 	unexpressed := apply(s, kind, l)
 	if l.omitEmpty {
 		s = relax(s, kind)
@@ -249,14 +295,14 @@ func mustBound(lit string) *bound {
 }
 
 // array describes a slice or an array; a []byte is base64 text.
-func (b *builder) array(sc scope, hint string, t reflect.Type, l *level, f form) (*schema, []string) {
+func (b *Compiler) array(sc Scope, hint string, t reflect.Type, l *level, f Form) (*schema, []string) {
 	if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
 		s := typed("string")
 		s.contentEncoding = "base64"
 		return s, ruleNames(l, "required", "omitempty")
 	}
-	if f == asPatch {
-		f = asInput // a merge patch replaces an array whole
+	if f == Patch {
+		f = Input // a merge patch replaces an array whole
 	}
 	el := l.dive
 	if el == nil {
@@ -273,13 +319,13 @@ func (b *builder) array(sc scope, hint string, t reflect.Type, l *level, f form)
 }
 
 // mapping describes a map: a JSON object with any member names.
-func (b *builder) mapping(sc scope, hint string, t reflect.Type, l *level, f form) (*schema, []string) {
+func (b *Compiler) mapping(sc Scope, hint string, t reflect.Type, l *level, f Form) (*schema, []string) {
 	el := l.dive
 	if el == nil {
 		el = &level{}
 	}
 	values, unexpressed := b.value(sc, hint+"Value", t.Elem(), el, f)
-	if f == asPatch {
+	if f == Patch {
 		values = values.allowNull() // null removes the entry
 	}
 	s := typed("object")
@@ -310,7 +356,7 @@ func (b *builder) mapping(sc scope, hint string, t reflect.Type, l *level, f for
 // zeroPasses reports whether the zero value of t passes the rules of l:
 // whether a client may leave the member out, and whether null (which
 // decodes to the zero value) may stand for it.
-func (b *builder) zeroPasses(t reflect.Type, l *level) bool {
+func (b *Compiler) zeroPasses(t reflect.Type, l *level) bool {
 	if l.skip {
 		return true
 	}
