@@ -2,10 +2,13 @@ package server_test
 
 import (
 	"context"
+	"go/format"
 	"log"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
+	"testing"
 
 	"github.com/pinionkit/pinion/auth"
 	"github.com/pinionkit/pinion/server"
@@ -55,4 +58,40 @@ func Example() {
 		log.Fatal(err)
 	}
 	log.Fatal(srv.Run(ctx)) // listens, serves until ctx ends, then shuts down gracefully
+}
+
+// The README shows the example above as a program (func main, compact
+// error checks); it must be the same code, so that the README's kit
+// example is one that compiles.
+func TestREADMEKitExampleCompiles(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.ReadFile("example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "```go\ntype Cart struct")
+	block, _, ok2 := strings.Cut(block, "```")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no kit example (a go block starting with type Cart struct)")
+	}
+	_, compiled, ok := strings.Cut(string(self), "\ntype Cart struct")
+	compiled, _, _ = strings.Cut(compiled, "\n// The README shows")
+	norm := func(src string) string {
+		src = strings.Replace(src, "func Example() {", "func main() {", 1)
+		out, err := format.Source([]byte("package p\n\ntype Cart struct" + src))
+		if err != nil {
+			t.Fatalf("formatting: %v\n%s", err, src)
+		}
+		return string(out)
+	}
+	got, want := strings.Split(norm(block), "\n"), strings.Split(norm(compiled), "\n")
+	for i := range max(len(got), len(want)) {
+		if i >= len(got) || i >= len(want) || got[i] != want[i] {
+			t.Fatalf("README.md's kit example differs from Example in server/example_test.go:\nREADME:  %q\ncompiled: %q",
+				strings.Join(got[min(i, len(got)):min(i+1, len(got))], ""), strings.Join(want[min(i, len(want)):min(i+1, len(want))], ""))
+		}
+	}
 }
