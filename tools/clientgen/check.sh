@@ -36,5 +36,12 @@ step tsc "$bin/tsc" -p tsconfig.json
 mkdir -p "$out/oapi-codegen"
 step oapi-codegen go tool oapi-codegen -generate types,client -package client -o "$out/oapi-codegen/client.gen.go" "$spec"
 step ogen go tool ogen -config ogen.yml -target "$out/ogen" -package client -clean "$spec"
+# The switches in ogen.yml may cost exactly one operation: GET /openapi.yaml.
+skipped=$(grep -c 'Skipping operation' "$out/ogen.log" || true)
+if [ "$skipped" != 1 ] || ! grep 'Skipping operation' "$out/ogen.log" | grep -q 'application/yaml'; then
+  grep 'Skipping operation' "$out/ogen.log" || true
+  echo "clientgen: ogen skipped $skipped operations; only GET /openapi.yaml (application/yaml) may be skipped" >&2
+  exit 1
+fi
 step go-build go build "./$out/..."
 step go-vet go vet "./$out/..."
