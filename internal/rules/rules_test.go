@@ -79,3 +79,37 @@ func TestSize(t *testing.T) {
 		}
 	}
 }
+
+// The size semantics the catalogue states are the validator's: a string's
+// length in runes (as JSON Schema counts it), not bytes; eq on a string
+// compares its value, len its length; a collection's element count.
+func TestSizeMatchesValidator(t *testing.T) {
+	v := validator.New()
+	tests := []struct {
+		value any
+		tag   string
+		pass  bool
+		want  Measure
+	}{
+		{"ééé", "max=3", true, Length}, // 6 bytes, 3 runes
+		{"éééé", "max=3", false, Length},
+		{"ééé", "len=3", true, Length},
+		{"3", "eq=3", true, Value},    // the value...
+		{"abc", "eq=3", false, Value}, // ...not the length
+		{"abc", "ne=3", true, Value},
+		{7, "max=3", false, Value},
+		{true, "eq=true", true, Value},
+		{[]int{1, 2, 3, 4}, "max=3", false, Count},
+		{map[string]int{"a": 1}, "eq=1", true, Count},
+	}
+	for _, tt := range tests {
+		if err := v.Var(tt.value, tt.tag); (err == nil) != tt.pass {
+			t.Errorf("%v with %s: passes %v, want %v", tt.value, tt.tag, err == nil, tt.pass)
+		}
+		name, _, _ := strings.Cut(tt.tag, "=")
+		r, _ := Lookup(name)
+		if got := r.Size.Of(reflect.TypeOf(tt.value).Kind()); got != tt.want {
+			t.Errorf("%s on %T: the catalogue measures %d, want %d", name, tt.value, got, tt.want)
+		}
+	}
+}
