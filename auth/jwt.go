@@ -226,15 +226,16 @@ func (j *JWT) StartSession(w http.ResponseWriter, r *http.Request) (Identity, er
 }
 
 // EndSession clears the session cookie.
-func (j *JWT) EndSession(w http.ResponseWriter, _ *http.Request) {
+func (j *JWT) EndSession(w http.ResponseWriter, _ *http.Request) error {
 	clearCookie(w, j.cfg.CookieName, j.cfg.Secure)
+	return nil
 }
 
 // Sessions is an authenticator with a session the browser keeps in a
 // cookie: POST /api/session starts it, DELETE /api/session ends it.
 type Sessions interface {
 	StartSession(w http.ResponseWriter, r *http.Request) (Identity, error)
-	EndSession(w http.ResponseWriter, r *http.Request)
+	EndSession(w http.ResponseWriter, r *http.Request) error
 }
 
 // StartSession issues the development cookie if the browser has none.
@@ -244,8 +245,9 @@ func (a Cookie) StartSession(w http.ResponseWriter, r *http.Request) (Identity, 
 
 // EndSession clears the development cookie: the browser's next request
 // is a new principal.
-func (a Cookie) EndSession(w http.ResponseWriter, _ *http.Request) {
+func (a Cookie) EndSession(w http.ResponseWriter, _ *http.Request) error {
 	clearCookie(w, a.CookieName(), a.Secure)
+	return nil
 }
 
 func clearCookie(w http.ResponseWriter, name string, secure bool) {

@@ -33,8 +33,10 @@ func EndSession(who auth.Authenticator) echo.HandlerFunc {
 		if !ok {
 			return notFound("This server's authenticator keeps no sessions.")
 		}
+		if err := s.EndSession(c.Response(), c.Request()); err != nil {
+			return err
+		}
 		c.Response().Header().Set("Cache-Control", protocol.CachePrivate)
-		s.EndSession(c.Response(), c.Request())
 		return c.NoContent(http.StatusNoContent)
 	}
 }

@@ -65,19 +65,30 @@ func (g *guard) Authorize(id auth.Identity, topic, op string, current []byte) er
 	return g.policies.Decide(id, topic, op, current)
 }
 
-// StartSession and EndSession forward to the authenticator's sessions.
+// StartSession and EndSession forward to the authenticator's sessions,
+// for requests from this site or an allowed origin only: a page of
+// another site must not log a browser in (into the attacker's session,
+// with the development cookie) or out.
 func (g *guard) StartSession(w http.ResponseWriter, r *http.Request) (auth.Identity, error) {
 	s, ok := g.inner.(auth.Sessions)
 	if !ok {
 		return auth.Identity{}, &auth.Refusal{Err: auth.ErrUnauthenticated, Detail: "This server's authenticator keeps no sessions."}
 	}
+	if err := g.checkOrigin(r); err != nil {
+		return auth.Identity{}, err
+	}
 	return s.StartSession(w, r)
 }
 
-func (g *guard) EndSession(w http.ResponseWriter, r *http.Request) {
-	if s, ok := g.inner.(auth.Sessions); ok {
-		s.EndSession(w, r)
+func (g *guard) EndSession(w http.ResponseWriter, r *http.Request) error {
+	s, ok := g.inner.(auth.Sessions)
+	if !ok {
+		return nil
 	}
+	if err := g.checkOrigin(r); err != nil {
+		return err
+	}
+	return s.EndSession(w, r)
 }
 
 // ClientAddress is the client address per-address limits count (the

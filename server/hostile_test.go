@@ -119,6 +119,8 @@ func TestHostileInput(t *testing.T) {
 		{name: "per-tenant stream without a tenant", method: "GET", path: "/api/events?topic=team-notes", as: "no-tenant", status: 403, slug: "forbidden"},
 		{name: "cross-site write (Origin)", method: "PUT", path: notes, body: `{"text":"csrf"}`, contentType: jsonCT, as: "session", headers: []string{"Origin", "https://evil.example"}, status: 403, slug: "forbidden", detailHas: "Cross-site"},
 		{name: "cross-site write (Sec-Fetch-Site)", method: "POST", path: settings + "/actions/toggle-theme", body: `{}`, contentType: jsonCT, as: "session", headers: []string{"Sec-Fetch-Site", "cross-site"}, status: 403, slug: "forbidden"},
+		{name: "cross-site session start", method: "POST", path: "/api/session", headers: []string{"Origin", "https://evil.example"}, status: 403, slug: "forbidden"},
+		{name: "cross-site session end", method: "DELETE", path: "/api/session", as: "session", headers: []string{"Sec-Fetch-Site", "cross-site"}, status: 403, slug: "forbidden"},
 		// 404: unknown topics, actions, routes.
 		{name: "unknown topic", method: "PUT", path: "/api/topics/nope", body: `{}`, contentType: jsonCT, status: 404, slug: "not-found"},
 		{name: "topic name with capitals", method: "GET", path: "/api/topics/App-Settings", status: 404, slug: "not-found"},

@@ -45,15 +45,17 @@ var (
 
 // Statuses shared by groups of operations.
 var (
-	readErrors      = []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusInternalServerError, http.StatusServiceUnavailable}
+	readErrors = []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusInternalServerError, http.StatusServiceUnavailable}
+	// Every write is rate-limited (429), and a body counts against the
+	// in-flight cap (429 too).
 	bodyWriteErrors = []int{
 		http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusPreconditionFailed,
 		http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity,
-		http.StatusInternalServerError, http.StatusServiceUnavailable,
+		http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusServiceUnavailable,
 	}
 	resetErrors = []int{
 		http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusPreconditionFailed,
-		http.StatusInternalServerError, http.StatusServiceUnavailable,
+		http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusServiceUnavailable,
 	}
 )
 
@@ -122,18 +124,19 @@ func api() []route {
 		{openapi.Operation{
 			Method: http.MethodPost, Path: "/api/session", ID: "startSession", Tag: tagSession,
 			Summary:     "Start a browser session",
-			Description: "With bearer-token authentication (-auth jwt), turns the token in Authorization into an HttpOnly session cookie that expires with the token, so that a browser's EventSource is authenticated without a token in its URL. With the development authenticator, sets the browser's session cookie.",
+			Description: "With bearer-token authentication (-auth jwt), turns the token in Authorization into an HttpOnly session cookie that expires with the token, so that a browser's EventSource is authenticated without a token in its URL. With the development authenticator, sets the browser's session cookie. A request sent by a page of another site is refused with 403.",
 			Responses: []openapi.Response{{Status: http.StatusNoContent, Description: "The session cookie is set.",
 				Headers: []string{openapi.HeaderPrivateNoCache, openapi.HeaderSetCookie}}},
-			Errors: []int{http.StatusUnauthorized},
+			Errors: []int{http.StatusUnauthorized, http.StatusForbidden},
 		}, func(d deps) echo.HandlerFunc { return handlers.StartSession(d.who) }},
 
 		{openapi.Operation{
 			Method: http.MethodDelete, Path: "/api/session", ID: "endSession", Tag: tagSession,
 			Summary:     "End the browser session",
-			Description: "Clears the session cookie.",
+			Description: "Clears the session cookie. It needs no credential (an expired one can still end its session); a request sent by a page of another site is refused with 403.",
 			Responses: []openapi.Response{{Status: http.StatusNoContent, Description: "The session cookie is cleared.",
 				Headers: []string{openapi.HeaderPrivateNoCache, openapi.HeaderSetCookie}}},
+			Errors: []int{http.StatusForbidden},
 		}, func(d deps) echo.HandlerFunc { return handlers.EndSession(d.who) }},
 
 		{openapi.Operation{

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pinionkit/pinion/openapi"
+	"github.com/pinionkit/pinion/server"
 	"github.com/pinionkit/pinion/topic"
 )
 
@@ -33,7 +34,11 @@ func TestContract(t *testing.T) {
 		b.do(t, call{method: "POST", path: "/api/session", want: 204})
 		b.do(t, call{method: "POST", path: "/api/session", headers: []string{"Cookie", authCookie + "=none"}, want: 401})
 		b.do(t, call{method: "DELETE", path: "/api/session", want: 204})
+		// A page of another site may neither start nor end a session.
+		b.do(t, call{method: "POST", path: "/api/session", headers: []string{"Origin", "https://evil.example"}, want: 403})
+		b.do(t, call{method: "DELETE", path: "/api/session", headers: []string{"Sec-Fetch-Site", "cross-site"}, want: 403})
 	})
+	t.Run("rate limits", s.rateLimits)
 	t.Run("freshness", s.freshnessRoute)
 	t.Run("no operation", s.unmatched)
 
@@ -155,6 +160,34 @@ func (s *running) writeErrors(t *testing.T, b *browser, c call) {
 	b.do(t, with(big, 413))
 	b.do(t, call{method: c.method, path: c.path, headers: []string{"Content-Type", "text/plain"}, body: c.body, invalid: true, want: 415})
 	s.refusals(t, c, b)
+}
+
+// rateLimits provokes the 429 of every write, on a server that allows
+// each principal one write: every write a second time answers 429.
+func (s *running) rateLimits(t *testing.T) {
+	limited := startServerWith(t, s.k, func(cfg *server.Config) {
+		cfg.Security.RatePerPrincipal = 0.01
+	})
+	for _, tp := range demoSet(t).All() {
+		path := "/api/topics/" + tp.Name()
+		writes := []call{
+			{method: "PUT", path: path, headers: []string{"Content-Type", mediaJSON}, body: string(tp.Default())},
+			{method: "PATCH", path: path, headers: []string{"Content-Type", mediaPatch}, body: example(t, "PATCH "+path, `{}`)},
+			{method: "DELETE", path: path},
+		}
+		for _, a := range tp.Actions() {
+			actionPath := path + "/actions/" + a.Name
+			writes = append(writes, call{method: "POST", path: actionPath, headers: []string{"Content-Type", mediaJSON},
+				body: example(t, "POST "+actionPath, "")})
+		}
+		for _, c := range writes {
+			b := limited.browser()
+			b.do(t, c) // any answer: it spends the principal's one write
+			if r := b.do(t, with(c, http.StatusTooManyRequests)); r.header.Get("Retry-After") == "" {
+				t.Errorf("%s: a 429 without Retry-After", c)
+			}
+		}
+	}
 }
 
 // preconditionFails checks a 412: the current revision is both in ETag
