@@ -194,6 +194,7 @@ type hostileSuite struct {
 	events   *sseConn
 	settings snap // app-settings and tenant t1's team-notes before the table
 	notes    snap
+	callers  int // principals made so far, each a new one
 }
 
 func newHostileSuite(t *testing.T) *hostileSuite {
@@ -238,7 +239,8 @@ func newHostileSuite(t *testing.T) *hostileSuite {
 // given ("watcher", "writer").
 func (s *hostileSuite) credentials(t *testing.T, as string) []string {
 	t.Helper()
-	sub := fmt.Sprintf("caller-%d", time.Now().UnixNano())
+	s.callers++
+	sub := fmt.Sprintf("caller-%d", s.callers)
 	admin := jwt.MapClaims{"sub": sub, "tenant": "t1", "roles": []string{"admin"}}
 	switch as {
 	case "", "rate", "session":
