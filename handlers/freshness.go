@@ -23,21 +23,21 @@ type FreshnessRecorder interface {
 	ClientFreshness(topic string, d time.Duration)
 }
 
-// Bounds of a freshness report. A sample older than MaxFreshnessAge was
+// Bounds of a freshness report. A sample older than maxFreshnessAge was
 // held by a tab that slept (a report is sent within seconds of the apply);
-// a freshness above MaxFreshness is counted as MaxFreshness, so that a
+// a freshness above maxFreshness is counted as maxFreshness, so that a
 // made-up revision cannot move the histogram's sum without bound.
 const (
-	MaxFreshnessAge = time.Hour
-	MaxFreshness    = time.Hour
+	maxFreshnessAge = time.Hour
+	maxFreshness    = time.Hour
 	// freshnessSampleBytes is the room one sample may take in the body:
 	// a topic name of 128 characters, a revision of 20 digits, a number.
 	freshnessSampleBytes = 256
 )
 
-// FreshnessLimit returns the body limit of a report of at most
+// freshnessLimit returns the body limit of a report of at most
 // maxSamples samples.
-func FreshnessLimit(maxSamples int) int64 { return 64 + int64(maxSamples)*freshnessSampleBytes }
+func freshnessLimit(maxSamples int) int64 { return 64 + int64(maxSamples)*freshnessSampleBytes }
 
 // FreshnessConfig is what the freshness route needs.
 type FreshnessConfig struct {
@@ -82,7 +82,7 @@ func Freshness(topics *topic.Set, docs Infoer, who auth.Authenticator, cfg Fresh
 	if now == nil {
 		now = time.Now
 	}
-	limit := FreshnessLimit(cfg.MaxSamples)
+	limit := freshnessLimit(cfg.MaxSamples)
 	return func(c echo.Context) error {
 		received := now()
 		if cfg.Recorder == nil {
@@ -124,7 +124,7 @@ func Freshness(topics *topic.Set, docs Infoer, who auth.Authenticator, cfg Fresh
 			// Below zero: the revision is ahead of this server's clock (a
 			// burst of writes pushed the hybrid clock ahead, or another
 			// instance's clock is ahead of this one's).
-			d = min(max(d, 0), MaxFreshness)
+			d = min(max(d, 0), maxFreshness)
 			cfg.Recorder.ClientFreshness(targets[i].Name(), d)
 		}
 		return c.NoContent(http.StatusNoContent)
@@ -164,7 +164,7 @@ func lastToken(ptr string) string {
 
 // checkReport validates every sample and returns the topic of each: a
 // registered topic, a canonical revision above the store's initial one
-// (only a write raises an invalidation), an age from 0 to MaxFreshnessAge.
+// (only a write raises an invalidation), an age from 0 to maxFreshnessAge.
 func checkReport(topics *topic.Set, initial store.Revision, rep freshnessReport, maxSamples int) ([]*topic.Topic, error) {
 	var errs []topic.FieldError
 	field := func(i int, name, rule, param, msg string) {
@@ -178,7 +178,7 @@ func checkReport(topics *topic.Set, initial store.Revision, rep freshnessReport,
 		return nil, &topic.ValidationError{Errors: []topic.FieldError{{Field: "samples", Pointer: "/samples", Rule: "max", Param: strconv.Itoa(maxSamples),
 			Message: fmt.Sprintf("A report has at most %d samples.", maxSamples)}}}
 	}
-	maxAge := float64(MaxFreshnessAge / time.Millisecond)
+	maxAge := float64(maxFreshnessAge / time.Millisecond)
 	out := make([]*topic.Topic, len(rep.Samples))
 	for i, s := range rep.Samples {
 		if t, ok := topics.Lookup(s.Topic); ok && protocol.ValidTopicName(s.Topic) {

@@ -59,20 +59,22 @@ const (
 const (
 	HeaderETag           = "ETag"
 	HeaderSetCookie      = "SetCookie"
-	HeaderRetryAfter     = "RetryAfter"
 	HeaderNoCache        = "NoCache"
 	HeaderPrivateNoCache = "PrivateNoCache"
 	HeaderVaryPrincipal  = "VaryPrincipal"
 	HeaderNoBuffering    = "NoBuffering"
 	HeaderTopicCache     = "TopicCache"
+
+	// headerRetryAfter comes with the shared 429 and 503 answers only.
+	headerRetryAfter = "RetryAfter"
 )
 
 // Request is the kind of body an operation takes.
 type Request int
 
 const (
-	// NoBody: the operation takes no body.
-	NoBody Request = iota
+	// noBody, the zero value: the operation takes no body.
+	noBody Request = iota
 	// DocumentBody is the topic's whole document (<Topic>Input), as JSON.
 	DocumentBody
 	// PatchBody is a merge patch of the topic's document (<Topic>Patch).

@@ -46,7 +46,7 @@ func (d *document) paths(ops []Operation) error {
 func (d *document) fixedOperation(op Operation) error {
 	var body *object
 	switch op.Request {
-	case NoBody:
+	case noBody:
 	case FreshnessBody:
 		body = jsonBody(protocol.MediaJSON, "FreshnessReport")
 	default:
@@ -120,7 +120,7 @@ func (d *document) topicOperations(t *topic.Topic, ops []Operation) error {
 			continue
 		}
 		var body *object
-		if op.Request != NoBody {
+		if op.Request != noBody {
 			body = jsonBody(requestMedia(op.Request), bodies(op.Request))
 		}
 		o, err := d.operation(op, d.opIDs.Claim(op.ID+p), expand(op.Summary, nil), expand(op.Description, nil), tag, t, snap, body)

@@ -55,7 +55,7 @@ func headerName(component string) string {
 	switch component {
 	case HeaderSetCookie:
 		return "Set-Cookie"
-	case HeaderRetryAfter:
+	case headerRetryAfter:
 		return "Retry-After"
 	case HeaderNoCache, HeaderPrivateNoCache:
 		return "Cache-Control"
@@ -115,7 +115,7 @@ func (d *document) errorResponse(status int) *object {
 		case http.StatusPreconditionFailed:
 			headers.Set("ETag", d.header("ETag"))
 		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-			headers.Set("Retry-After", d.header("RetryAfter"))
+			headers.Set("Retry-After", d.header(headerRetryAfter))
 		}
 		// The authenticator may have issued its cookie before the error.
 		headers.Set("Set-Cookie", d.header("SetCookie"))

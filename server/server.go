@@ -76,7 +76,7 @@ type Freshness struct {
 	// Recorder receives the measurements (metrics.Metrics).
 	Recorder handlers.FreshnessRecorder
 	// MaxSamples caps the samples of one report; it also sets the report's
-	// body limit (handlers.FreshnessLimit). Default 20.
+	// body limit (handlers.Freshness). Default 20.
 	MaxSamples int
 	// RatePerPrincipal bounds reports per second per principal (bursts of
 	// twice as many, at least 1); beyond, 429. 0: no limit of its own (the
