@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/pinionkit/pinion/auth"
+	"github.com/pinionkit/pinion/demo"
 	"github.com/pinionkit/pinion/internal/ssetest"
 	"github.com/pinionkit/pinion/server"
 	"github.com/pinionkit/pinion/server/servertest"
 	"github.com/pinionkit/pinion/store"
 	"github.com/pinionkit/pinion/store/memory"
+	"github.com/pinionkit/pinion/topic"
 )
 
 // flakyStore is the memory store with a switch that makes the calls a
@@ -102,10 +104,11 @@ const bodyLimit = 64 << 10
 
 // running is one server on a random port, with the suite's contract.
 type running struct {
-	t     *testing.T
-	base  string
-	store *flakyStore
-	k     *contract
+	t      *testing.T
+	base   string
+	store  *flakyStore
+	topics *topic.Set // the demo topics it serves
+	k      *contract
 }
 
 // discard is a freshness recorder that keeps nothing.
@@ -134,11 +137,15 @@ func startServerWith(t *testing.T, k *contract, configure func(*server.Config)) 
 	if configure != nil {
 		configure(&cfg)
 	}
-	srv, err := server.New(cfg, st, demoSet(t), testAuth{auth.Cookie{Key: auth.NewKey()}}, nil)
+	topics, err := topic.NewSet(demo.Topics())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &running{t: t, base: servertest.Run(t, srv), store: st, k: k}
+	srv, err := server.New(cfg, st, topics, testAuth{auth.Cookie{Key: auth.NewKey()}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &running{t: t, base: servertest.Run(t, srv), store: st, topics: topics, k: k}
 }
 
 // failing runs fn with the store down.

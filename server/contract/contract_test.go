@@ -24,7 +24,7 @@ func TestContract(t *testing.T) {
 
 	t.Run("server", s.serverRoutes)
 	t.Run("list", s.listRoute)
-	for _, tp := range demoSet(t).All() {
+	for _, tp := range s.topics.All() {
 		t.Run(tp.Name(), func(t *testing.T) { s.topicRoutes(t, tp) })
 	}
 	t.Run("refused commands", s.refusedCommands)
@@ -168,7 +168,7 @@ func (s *running) rateLimits(t *testing.T) {
 	limited := startServerWith(t, s.k, func(cfg *server.Config) {
 		cfg.Security.RatePerPrincipal = 0.01
 	})
-	for _, tp := range demoSet(t).All() {
+	for _, tp := range limited.topics.All() {
 		path := "/api/topics/" + tp.Name()
 		writes := []call{
 			{method: "PUT", path: path, headers: []string{"Content-Type", mediaJSON}, body: string(tp.Default())},
