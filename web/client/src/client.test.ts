@@ -29,7 +29,10 @@ describe('PinionClient', () => {
   it('generates a valid source id and rejects a bad one', () => {
     expect(generateSourceId()).toMatch(/^w-[0-9a-f]{16}$/)
     expect(generateSourceId()).not.toBe(generateSourceId())
-    expect(() => new PinionClient({ sourceId: 'has space' })).toThrow(TypeError)
+    // The protocol's rule (printable ASCII, 0x20-0x7E): a space inside is fine, a tab or é is not.
+    expect(() => new PinionClient({ sourceId: 'has space' })).not.toThrow()
+    expect(() => new PinionClient({ sourceId: 'tab\there' })).toThrow(TypeError)
+    expect(() => new PinionClient({ sourceId: 'café' })).toThrow(TypeError)
     expect(() => new PinionClient({ sourceId: 'x'.repeat(129) })).toThrow(TypeError)
   })
 

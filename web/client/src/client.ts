@@ -168,7 +168,7 @@ export function generateSourceId(): string {
   return 'w-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
-const sourceIdPattern = /^[\x21-\x7e]{1,128}$/
+const sourceIdPattern = /^[\x20-\x7E]{1,128}$/
 
 /**
  * The Pinion client of one page: a typed REST API over the topics of `Topics`,
