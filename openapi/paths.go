@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/pinionkit/pinion/openapi/jsonschema"
 	"github.com/pinionkit/pinion/protocol"
@@ -148,6 +149,17 @@ func (d *document) topicOperations(t *topic.Topic, ops []Operation) error {
 		}
 	}
 	return nil
+}
+
+// camel is jsonschema.Pascal with a lower-case first letter, for the
+// operation ids of actions ("cartAddItem").
+func camel(name string) string {
+	rs := []rune(jsonschema.Pascal(name))
+	if len(rs) == 0 {
+		return ""
+	}
+	rs[0] = unicode.ToLower(rs[0])
+	return string(rs)
 }
 
 func requestMedia(r Request) string {
