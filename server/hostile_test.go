@@ -47,6 +47,7 @@ type hostileCase struct {
 	answerHeaders      map[string]string // headers the answer carries ("" = any value)
 	detailHas          string            // a phrase of the problem's detail
 	noBody             bool              // a HEAD: a problem's headers, no body
+	bodyLacks          string            // what the answer must not reveal
 }
 
 // TestHostileInput is docs/protocol.md's error table, row by row, and
@@ -301,6 +302,9 @@ func (s *hostileSuite) run(t *testing.T, i int, tc hostileCase) {
 
 	if r.status != tc.status {
 		t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+	}
+	if tc.bodyLacks != "" && strings.Contains(r.body, tc.bodyLacks) {
+		t.Errorf("the answer reveals %q: %s", tc.bodyLacks, r.body)
 	}
 	for name, want := range tc.answerHeaders {
 		if got := r.header.Get(name); got == "" || (want != "" && !strings.Contains(got, want)) {
