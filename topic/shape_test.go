@@ -2,12 +2,17 @@ package topic_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/pinionkit/pinion/internal/jsonbound"
 	"github.com/pinionkit/pinion/topic"
 )
 
@@ -157,4 +162,54 @@ func TestPatchWorstAllowedRefusedBeforeTheLock(t *testing.T) {
 	if !strings.Contains(string(out), `"k8999":8`) {
 		t.Errorf("the merged document lacks the patch's last member")
 	}
+}
+
+// FuzzShapeAgreesWithJSON holds the one-pass check to json's own strict
+// decoding: a body gets an unknown-member or type problem exactly when
+// json refuses to decode it, and a merge patch is refused before the lock
+// exactly when json refuses to decode the merged document. A spurious
+// problem would refuse a good write; a missed one would leave the problem
+// to the single decoding inside the lock.
+func FuzzShapeAgreesWithJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"theme":"dark","fontSize":14}`,
+		`{"theme":1,"fontSize":"x","colour":null,"tags":[1,"a",null],"items":[{"sku":"a","qty":1.5,"x":2},[],null],"labels":{"a":"b","c":null}}`,
+		`{"labels":{"x":1e400},"items":[{"sku":{"a":1}}],"name":[],"color":true}`,
+		`{"fontSize":-1,"tags":{},"items":{},"labels":[]}`,
+		`{"Theme":"dark","fontsize":1,"items":[{"SKU":"a"}]}`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		tp := mustTopic(t, defineSettings())
+		if v := jsontext.Value(body); !v.IsValid() || v.Kind() != '{' {
+			return
+		}
+		var doc Settings
+		jsonErr := json.Unmarshal([]byte(body), &doc, json.RejectUnknownMembers(true))
+		if _, ok := errors.AsType[*json.SemanticError](jsonErr); jsonErr != nil && !ok {
+			return // a syntax error json finds: not this check's business
+		}
+		_, err := tp.PrepareReplace([]byte(body))
+		if got, want := hasDecodeProblem(err), jsonErr != nil; got != want {
+			t.Fatalf("PUT %s: decode problem %v (%v), json says %v", body, got, err, jsonErr)
+		}
+
+		merged, err := jsonbound.MergePatch(tp.Default(), []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mergedErr := json.Unmarshal(merged, new(Settings), json.RejectUnknownMembers(true))
+		_, err = tp.PreparePatch([]byte(body))
+		if got, want := hasDecodeProblem(err), mergedErr != nil; got != want {
+			t.Fatalf("PATCH %s: refused before the lock %v (%v), json on the merged %s says %v", body, got, err, merged, mergedErr)
+		}
+	})
+}
+
+func hasDecodeProblem(err error) bool {
+	verr, ok := errors.AsType[*topic.ValidationError](err)
+	return ok && slices.ContainsFunc(verr.Errors, func(fe topic.FieldError) bool {
+		return fe.Rule == "unknown" || fe.Rule == "type"
+	})
 }
