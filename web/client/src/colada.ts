@@ -9,14 +9,14 @@
  * ```
  */
 import type { PinionClient } from './client.js'
-import { connectQueryCache, snapshotKey, type ConnectOptions } from './query.js'
+import { connectQueryCache, snapshotKey, type ConnectOptions, type QueryKey } from './query.js'
 import type { TopicMap, Unsubscribe } from './types.js'
 
-/** The part of Pinia Colada's `QueryCache` the adapter uses. */
+/** The part of Pinia Colada's `QueryCache` (`useQueryCache()`) the adapter uses. */
 export interface ColadaQueryCacheLike {
-  invalidateQueries(filters: { key: readonly unknown[] }): unknown
-  setQueryData(key: readonly unknown[], data: unknown): unknown
-  getQueryData(key: readonly unknown[]): unknown
+  invalidateQueries(filters: { key: QueryKey }): unknown
+  setQueryData(key: QueryKey, data: unknown): unknown
+  getQueryData(key: QueryKey): unknown
 }
 
 /** Invalidations of Pinion topics mark queries stale or update snapshot queries in place. */
@@ -32,13 +32,9 @@ export function connectColada(client: PinionClient<any>, queryCache: ColadaQuery
   )
 }
 
-/** `useQuery` options of a topic's snapshot. */
+/** `useQuery` options of a topic's snapshot (kept fresh by the stream, so never stale by time). */
 export function pinionQuery<T extends TopicMap, K extends keyof T & string>(client: PinionClient<T>, topic: K) {
-  return {
-    key: snapshotKey(topic) as readonly unknown[],
-    query: () => client.get(topic),
-    staleTime: Infinity,
-  }
+  return { key: snapshotKey(topic), query: () => client.get(topic), staleTime: Infinity }
 }
 
-export { snapshotKey }
+export { snapshotKey, type QueryKey }

@@ -9,14 +9,14 @@
  * ```
  */
 import type { PinionClient } from './client.js'
-import { connectQueryCache, snapshotKey, type ConnectOptions } from './query.js'
+import { connectQueryCache, snapshotKey, type ConnectOptions, type QueryKey } from './query.js'
 import type { TopicMap, Unsubscribe } from './types.js'
 
 /** The part of TanStack's `QueryClient` the adapter uses. */
 export interface TanstackQueryClientLike {
-  invalidateQueries(filters: { queryKey: readonly unknown[] }): unknown
-  setQueryData(queryKey: readonly unknown[], data: unknown): unknown
-  getQueryData(queryKey: readonly unknown[]): unknown
+  invalidateQueries(filters: { queryKey: QueryKey }): unknown
+  setQueryData(queryKey: QueryKey, data: unknown): unknown
+  getQueryData(queryKey: QueryKey): unknown
 }
 
 /** Invalidations of Pinion topics mark queries stale or update snapshot queries in place. */
@@ -34,11 +34,7 @@ export function connectTanstack(client: PinionClient<any>, queryClient: Tanstack
 
 /** `useQuery` options of a topic's snapshot (kept fresh by the stream, so never stale by time). */
 export function pinionQueryOptions<T extends TopicMap, K extends keyof T & string>(client: PinionClient<T>, topic: K) {
-  return {
-    queryKey: snapshotKey(topic) as readonly unknown[],
-    queryFn: () => client.get(topic),
-    staleTime: Infinity,
-  }
+  return { queryKey: snapshotKey(topic), queryFn: () => client.get(topic), staleTime: Infinity }
 }
 
-export { snapshotKey }
+export { snapshotKey, type QueryKey }
