@@ -5,7 +5,8 @@ import { createApp, nextTick } from 'vue'
 import { PinionClient } from './client.js'
 import { pinionSync } from './pinia.js'
 import { eventSourceFactory, fakeFetch, flush, json, type Recorded } from './testing/fakes.js'
-import { useAction, usePatch, useTopicForm } from './vue.js'
+import { PreconditionFailedError } from './errors.js'
+import { useAction, usePatch, usePut, useTopicForm } from './vue.js'
 
 interface Cart {
   items: { sku: string; qty: number }[]
@@ -128,6 +129,20 @@ describe('useAction with an optimistic update', () => {
     await add.run({ sku: 'MUG', qty: 1 })
     expect((add.error.value as Error).name).toBe('TimeoutError')
     expect(cart.items).toEqual([])
+  })
+
+  it('ifMatch: the write is conditional on the revision the store held; a 412 ends at the server’s newer state', async () => {
+    const cart = await syncedCart()
+    const put = usePut(cart, { client, ifMatch: true })
+    // Another window saved meanwhile; this store has not heard of it yet.
+    srv.set({ revision: '12', data: { items: [{ sku: 'THEIRS', qty: 2 }], coupon: '' } })
+    const result = await put.run({ items: [{ sku: 'MINE', qty: 1 }], coupon: '' })
+    expect(srv.calls.filter((c) => c.method === 'PUT').map((c) => c.headers['if-match'])).toEqual(['"10"'])
+    expect(result).toBeUndefined()
+    expect(put.error.value).toBeInstanceOf(PreconditionFailedError)
+    await flush()
+    expect({ ...cart.$state }).toEqual(srv.current.data)
+    expect(cart.$sync!.revision).toBe('12')
   })
 
   it('usePatch merges optimistically and rolls back', async () => {

@@ -81,6 +81,14 @@ export interface OptimisticOptions<S, I> {
   optimistic?: (state: S, input: I) => void
   /** Abort the write after this long (and roll back). Default 15000 ms. */
   timeoutMs?: number
+  /**
+   * Conditional on what the user saw: send `If-Match` with the revision the
+   * store held when the write began, so a write decided on an out-of-date
+   * document (a quantity stepped from a count another tab has since changed)
+   * fails with a 412, and rolls back, instead of applying over a change it
+   * never saw. Default false.
+   */
+  ifMatch?: boolean
   client?: PinionClient<any>
 }
 
@@ -111,7 +119,8 @@ export function useWrite<S extends object, I>(
     inFlight++
     if (options.optimistic) store.$patch((state) => options.optimistic!(state, input))
     try {
-      return (await write(client, sync.topic, input, { timeoutMs: options.timeoutMs ?? 15000 })) as Snapshot<S>
+      const ifMatch = options.ifMatch && baseRevision !== null ? baseRevision : undefined
+      return (await write(client, sync.topic, input, { timeoutMs: options.timeoutMs ?? 15000, ifMatch })) as Snapshot<S>
     } catch (e) {
       error.value = e
       // Roll back: nothing newer has been applied, so `before` is the

@@ -2,6 +2,7 @@ import { createClient, type ClientOptions, type PinionClient } from '@pinion/cli
 import { pinionDevtools } from '@pinion/client/devtools'
 import type { FreshnessReporter } from '@pinion/client/freshness'
 import { pinionSync } from '@pinion/client/pinia'
+import { providePinion } from '@pinion/client/vue'
 import type { Pinia, PiniaPlugin } from 'pinia'
 import { markRaw, type App, type InjectionKey } from 'vue'
 import { useSyncStatusStore } from '@/stores/syncStatus'
@@ -33,6 +34,8 @@ export function createPinion(options?: ClientOptions): Pinion {
  */
 export function installPinion(app: App, pinia: Pinia, pinion: Pinion, freshness?: FreshnessReporter): void {
   app.provide(pinionKey, pinion)
+  // For the library's composables (useAction, usePatch, useTopicForm...).
+  providePinion(app, pinion)
   const status = useSyncStatusStore(pinia)
   status.attach(pinion)
   const client = markRaw(pinion)

@@ -24,7 +24,7 @@ describe('CartPanel', () => {
     wrapper.unmount()
   })
 
-  it('runs set-quantity from the stepper and shows a 422 under the row', async () => {
+  it('runs set-quantity from the stepper at once, conditional on the shown revision; a 422 rolls back and shows under the row', async () => {
     const server = fakeServer((req) => {
       if (req.method === 'GET' && req.url.endsWith('/cart')) return cartWith([{ sku: 'A', name: 'Apple', qty: 99, priceCents: 150 }])
       if (req.url.endsWith('/actions/set-quantity')) {
@@ -40,10 +40,13 @@ describe('CartPanel', () => {
     })
     const { wrapper } = await mountWithPinion(CartPanel, server)
     await wrapper.get('[data-testid="cart-row-inc"]').trigger('click')
+    expect(wrapper.get('[data-testid="cart-row-qty"]').text()).toBe('100') // optimistic
     await flush()
     const call = server.calls.find((c) => c.url.endsWith('/api/topics/cart/actions/set-quantity'))!
     expect(call.method).toBe('POST')
     expect(call.body).toEqual({ sku: 'A', qty: 100 })
+    expect(call.headers['if-match']).toBe('"1764000000000005"')
+    expect(wrapper.get('[data-testid="cart-row-qty"]').text()).toBe('99') // rolled back
     expect(wrapper.get('[data-testid="cart-row-error"]').text()).toBe('qty must be at most 99')
     wrapper.unmount()
   })

@@ -2,7 +2,11 @@ import type { Snapshot } from '@pinion/client'
 import { defineStore } from 'pinia'
 import { defaultCart, type AddItemInput, type Cart } from '@/api/topics'
 
-/** This browser's `cart`; every change goes through a server action. */
+/**
+ * This browser's `cart`; every change goes through a server action. The
+ * cart panel changes lines with the library's `useAction`/`usePatch`
+ * (optimistic, with rollback); adding an item is a form.
+ */
 export const useCartStore = defineStore('cart', {
   state: defaultCart,
   sync: { topic: 'cart', mode: 'replace' },
@@ -13,20 +17,6 @@ export const useCartStore = defineStore('cart', {
   actions: {
     addItem(input: AddItemInput): Promise<Snapshot<Cart>> {
       return this.$pinion.action('cart', 'add-item', input)
-    },
-    /** Sets a line's quantity; 0 removes it. */
-    setQuantity(sku: string, qty: number): Promise<Snapshot<Cart>> {
-      return this.$pinion.action('cart', 'set-quantity', { sku, qty })
-    },
-    removeItem(sku: string): Promise<Snapshot<Cart>> {
-      return this.$pinion.action('cart', 'remove-item', { sku })
-    },
-    clear(): Promise<Snapshot<Cart>> {
-      return this.$pinion.action('cart', 'clear', {})
-    },
-    /** Applies (or, with '', removes) a coupon code (PATCH). */
-    setCoupon(coupon: string): Promise<Snapshot<Cart>> {
-      return this.$pinion.patch('cart', { coupon })
     },
   },
 })
