@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
@@ -378,6 +379,7 @@ type page struct {
 	requests []request
 	wire     map[network.RequestID]network.Headers // headers as sent, from requestWillBeSentExtraInfo
 	console  []string
+	paused   chan *fetch.EventRequestPaused // requests held by intercept, when on
 }
 
 // request is a request the page sent, seen through CDP network events.
@@ -463,6 +465,16 @@ func (pg *page) listen(ev any) {
 		}
 		pg.wire[ev.RequestID] = ev.Headers
 		pg.mu.Unlock()
+	case *fetch.EventRequestPaused:
+		pg.mu.Lock()
+		ch := pg.paused
+		pg.mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- ev:
+			default: // more than the test expects: it will report the one it misses
+			}
+		}
 	case *runtime.EventConsoleAPICalled:
 		var args []string
 		for _, a := range ev.Args {
@@ -659,6 +671,47 @@ func (pg *page) fill(testid, value string) {
 		e.dispatchEvent(new Event("input", {bubbles: true}))
 		e.dispatchEvent(new Event("change", {bubbles: true}))
 	})()`, el(testid), testid, jsString(value)))
+}
+
+// intercept holds the page's requests whose URL matches pattern (a CDP
+// Fetch pattern such as "*/actions/*") until the test releases each with
+// release: the test sees the page between a write's start and its answer.
+func (pg *page) intercept(pattern string) {
+	pg.t.Helper()
+	pg.mu.Lock()
+	pg.paused = make(chan *fetch.EventRequestPaused, 16)
+	pg.mu.Unlock()
+	ctx, cancel := context.WithTimeout(pg.ctx, waitTimeout)
+	defer cancel()
+	_, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: pattern, RequestStage: fetch.RequestStageRequest}}})
+	if err != nil {
+		pg.t.Fatalf("%s: intercept %s: %v", pg.name, pattern, err)
+	}
+}
+
+// held waits for the next request intercept holds.
+func (pg *page) held(what string) *fetch.EventRequestPaused {
+	pg.t.Helper()
+	pg.mu.Lock()
+	ch := pg.paused
+	pg.mu.Unlock()
+	select {
+	case ev := <-ch:
+		return ev
+	case <-time.After(waitTimeout):
+		pg.t.Fatalf("%s: no request held for %s within %v", pg.name, what, waitTimeout)
+		return nil
+	}
+}
+
+// release lets a held request go to the server unchanged.
+func (pg *page) release(ev *fetch.EventRequestPaused) {
+	pg.t.Helper()
+	ctx, cancel := context.WithTimeout(pg.ctx, waitTimeout)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID}); err != nil {
+		pg.t.Fatalf("%s: release %s: %v", pg.name, ev.Request.URL, err)
+	}
 }
 
 // cookie is the page's Pinion session cookie: its principal.

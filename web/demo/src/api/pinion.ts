@@ -1,4 +1,6 @@
+import { PiniaColada, useQueryCache } from '@pinia/colada'
 import { createClient, type ClientOptions, type PinionClient } from '@pinion/client'
+import { connectColada } from '@pinion/client/colada'
 import { pinionDevtools } from '@pinion/client/devtools'
 import type { FreshnessReporter } from '@pinion/client/freshness'
 import { pinionSync } from '@pinion/client/pinia'
@@ -41,6 +43,10 @@ export function installPinion(app: App, pinia: Pinia, pinion: Pinion, freshness?
   const client = markRaw(pinion)
   const provideClient: PiniaPlugin = () => ({ $pinion: client })
   pinia.use(provideClient)
+  // Pinia Colada queries of topic snapshots (the header's cart badge) stay
+  // live: invalidations put the new snapshot into the query cache.
+  app.use(PiniaColada)
+  connectColada(pinion, useQueryCache(pinia))
   // The Pinion timeline and topic inspector in Vue Devtools (development builds).
   const devtools = import.meta.env.DEV ? pinionDevtools(app, pinion) : null
   pinia.use(
