@@ -77,7 +77,15 @@ describe('the packed @pinion/client', () => {
     const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'))
     expect(pkg.private).toBeUndefined()
     expect(pkg.sideEffects).toBe(false)
-    expect(pkg.peerDependenciesMeta).toEqual({ pinia: { optional: true }, vue: { optional: true }, '@vue/devtools-api': { optional: true } })
+    // Every peer is optional: the root entry needs none of them.
+    expect(pkg.peerDependenciesMeta).toEqual({
+      pinia: { optional: true },
+      vue: { optional: true },
+      '@vue/devtools-api': { optional: true },
+      '@pinia/colada': { optional: true },
+      '@tanstack/vue-query': { optional: true },
+    })
+    expect(Object.keys(pkg.peerDependenciesMeta).sort()).toEqual(Object.keys(pkg.peerDependencies).sort())
     expect(pkg.dependencies ?? {}).toEqual({})
     expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './transport', './pinia', './vue', './tanstack', './colada', './devtools']))
     for (const [entry, target] of Object.entries(pkg.exports as Record<string, unknown>)) {
