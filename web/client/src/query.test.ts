@@ -237,9 +237,18 @@ for (const [lib, mountLib] of [
 
     it('a topic nobody queries costs nothing', async () => {
       const { s, m } = await ready({}, false) // no snapshot query mounted, default config: every topic
-      const reads = s.allGets()
+      let reads = s.allGets()
       s.invalidation('6')
       s.invalidation('41', 'w-other', 'app-settings')
+      await settle()
+      expect(s.allGets()).toBe(reads)
+      // Nor does this window's own write to it: nothing is put into the
+      // cache, so the next change elsewhere costs no read either.
+      const snap = await s.client.put('cart', { items: ['mine'] })
+      await settle()
+      expect(m.cached()).toBeUndefined()
+      reads = s.allGets()
+      s.invalidation(String(+snap.revision + 1))
       await settle()
       expect(s.allGets()).toBe(reads)
       m.stop()

@@ -118,7 +118,9 @@ export function connectQueryCache(client: PinionClient<any>, cache: QueryCacheLi
     client.onWrite((event) => {
       const c = config(event.topic)
       if (!c?.snapshotKey) return
-      if (event.snapshot) {
+      // Only into a query that holds data: a snapshot put under a key nobody
+      // queries would be kept fresh, at a read per change, for nothing.
+      if (event.snapshot && cache.getData(c.snapshotKey) !== undefined) {
         put(c.snapshotKey, structuredClone(event.snapshot))
         seen.add(event.topic)
       }
