@@ -35,11 +35,12 @@ test: deps
 	$(MAKE) clientgen
 	$(MAKE) check-generated
 
-# Regenerate openapi.yaml from the demo topics, and the TypeScript types
-# the web client is typed with.
+# Regenerate openapi.yaml from the demo topics, and from it the TypeScript
+# types the web client is typed with and the demo's topic map and default
+# documents (web/demo/src/api/schema.d.ts and topics.gen.ts).
 openapi: deps
 	$(GO) run ./cmd/pinion openapi > openapi.yaml.tmp && mv openapi.yaml.tmp openapi.yaml
-	cd web && $(NPM) run api:types
+	cd web && $(NPM) run api:gen
 
 # Rebuild the demo app into web/dist (committed, embedded by the binary).
 web: deps
@@ -54,8 +55,9 @@ clientgen: deps
 # Fails when a committed generated file differs from a fresh generation
 # (openapi.yaml itself is checked by a Go test).
 check-generated: deps
-	cd web && $(NPM) run api:types
-	@git diff --exit-code --stat -- web/demo/src/api/schema.d.ts || (echo "schema.d.ts is stale: run 'make openapi' and commit it"; exit 1)
+	cd web && $(NPM) run api:gen
+	@git diff --exit-code --stat -- web/demo/src/api/schema.d.ts web/demo/src/api/topics.gen.ts || (echo "schema.d.ts or topics.gen.ts is stale: run 'make openapi' and commit them"; exit 1)
+	@test -z "$$(git status --porcelain -- web/demo/src/api/topics.gen.ts)" || (echo "topics.gen.ts is not committed: run 'make openapi' and commit it"; exit 1)
 	$(MAKE) web
 	@git diff --exit-code --stat -- web/dist || (echo "web/dist is stale: run 'make web' and commit it"; exit 1)
 	@test -z "$$(git status --porcelain --untracked-files=all -- web/dist)" || (git status --porcelain -- web/dist; echo "web/dist has uncommitted files: run 'make web' and commit it"; exit 1)

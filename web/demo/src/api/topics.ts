@@ -1,11 +1,15 @@
 /**
- * The demo's topics, their documents and their actions' inputs, taken from
- * the types openapi-typescript generates from `openapi.yaml` into
- * `schema.d.ts` (`make openapi` regenerates both; `make test` fails when
- * they are stale). Only `PinionTopics`, the map that types the client, and
- * the defaults are written here.
+ * The demo's topics, their documents, their actions' inputs and their
+ * default documents: all from `openapi.yaml`. openapi-typescript generates
+ * the types (`schema.d.ts`); `npm run api:gen` (part of `make openapi`)
+ * generates the topic map and the defaults (`topics.gen.ts`) from the
+ * document's paths and the schemas' `default`. `make test` fails when
+ * either is stale. Only short names for the generated types are written here.
  */
 import type { components } from './schema'
+import { defaultDocuments, type PinionTopics } from './topics.gen'
+
+export { defaultDocuments, topicActions, topicNames, type PinionTopics } from './topics.gen'
 
 type Schemas = components['schemas']
 
@@ -21,38 +25,9 @@ export type RemoveItemInput = Schemas['CartRemoveItemInput']
 /** An action without input. */
 export type NoInput = Schemas['CartClearInput']
 
-/** The topic map that types the client. */
-export type PinionTopics = {
-  'app-settings': { data: AppSettings; actions: { 'toggle-theme': Schemas['AppSettingsToggleThemeInput'] } }
-  'user-preferences': { data: UserPreferences; actions: Record<never, never> }
-  cart: {
-    data: Cart
-    actions: {
-      'add-item': AddItemInput
-      'set-quantity': SetQuantityInput
-      'remove-item': RemoveItemInput
-      clear: NoInput
-    }
-  }
-}
-
 export type TopicName = keyof PinionTopics & string
 
-/** The documents a topic that was never written answers (mirrors the server's defaults). */
-export const defaultSettings = (): AppSettings => ({
-  theme: 'system',
-  language: 'en',
-  fontSize: 14,
-  notifications: true,
-  compactMode: false,
-  reducedMotion: false,
-})
-
-export const defaultPreferences = (): UserPreferences => ({
-  displayName: '',
-  accentColor: '#4f46e5',
-  sidebar: 'expanded',
-  favorites: [],
-})
-
-export const defaultCart = (): Cart => ({ items: [], coupon: '' })
+/** The document a topic that was never written answers: the server's default, from its schema. */
+export const defaultSettings = defaultDocuments['app-settings']
+export const defaultPreferences = defaultDocuments['user-preferences']
+export const defaultCart = defaultDocuments.cart
