@@ -37,6 +37,10 @@ describe('SettingsPanel', () => {
     expect(wrapper.get('[data-testid="settings-error-language"]').text()).toBe('language must be a BCP 47 tag')
     expect(wrapper.find('[data-testid="settings-error-theme"]').exists()).toBe(false)
     expect(wrapper.get('[data-testid="settings-fontSize"]').attributes('aria-invalid')).toBe('true')
+    // Tied to its message, and the first invalid field has the focus.
+    const described = wrapper.get('[data-testid="settings-fontSize"]').attributes('aria-describedby')!
+    expect(document.getElementById(described)?.textContent).toBe('fontSize must be at most 32')
+    expect(document.activeElement?.getAttribute('data-testid')).toBe('settings-fontSize')
     // Nothing was stored: the revision did not move.
     expect(wrapper.get('[data-testid="revision-app-settings"]').text()).toBe('1764000000000001')
     wrapper.unmount()
@@ -71,9 +75,15 @@ describe('SettingsPanel', () => {
     await flush()
     expect(wrapper.get('[data-testid="settings-form-error"]').text()).toMatch(/newer version/)
     expect((wrapper.get('[data-testid="settings-fontSize"]').element as HTMLInputElement).value).toBe('21')
-    await wrapper.get('[data-testid="settings-form"]').trigger('submit')
+    // Both sides: theirs as the server reads now, mine still in the form.
+    expect(wrapper.get('[data-testid="settings-conflict"]').text()).toContain('font size 14')
+    await wrapper.get('[data-testid="settings-overwrite"]').trigger('click')
     await flush()
-    expect(server.calls.filter((c) => c.method === 'PUT').at(-1)!.headers['if-match']).toBe('"1764000000000009"')
+    // Overwriting is conditional on the revision of theirs that was shown.
+    const puts = server.calls.filter((c) => c.method === 'PUT')
+    expect(puts).toHaveLength(2)
+    expect(puts[1]!.body).toMatchObject({ fontSize: 21 })
+    expect(puts[1]!.headers['if-match']).toBe('"1764000000000001"')
     wrapper.unmount()
   })
 })

@@ -1,23 +1,12 @@
-import type { Snapshot } from '@pinion/client'
 import { defineStore } from 'pinia'
-import { defaultSettings, type AppSettings } from '@/api/topics'
+import { defaultSettings } from '@/api/topics'
 
-/** The shared `app-settings` document; the state is the document itself. */
+/**
+ * The shared `app-settings` document; the state is the document itself. The
+ * settings panel writes it with the library's useTopicForm (PUT with
+ * If-Match), useAction (toggle-theme) and useReset.
+ */
 export const useSettingsStore = defineStore('settings', {
   state: defaultSettings,
   sync: { topic: 'app-settings', mode: 'replace' },
-  actions: {
-    /** Replaces the settings (PUT). With `baseRevision`, fails with a 412 if someone saved since. */
-    save(settings: AppSettings, baseRevision?: string | null): Promise<Snapshot<AppSettings>> {
-      return this.$pinion.put('app-settings', settings, baseRevision ? { ifMatch: baseRevision } : undefined)
-    },
-    /** Runs the server's `toggle-theme` action: light → dark → system → light. */
-    toggleTheme(): Promise<Snapshot<AppSettings>> {
-      return this.$pinion.action('app-settings', 'toggle-theme', {})
-    },
-    /** Resets the settings to the server's defaults (DELETE). */
-    resetToDefaults(): Promise<Snapshot<AppSettings>> {
-      return this.$pinion.reset('app-settings')
-    },
-  },
 })
