@@ -22,7 +22,9 @@ const docsDir = "../../docs"
 // docs/demo-dark.png (the whole page in a 1280x800 viewport, with settings,
 // preferences and a cart filled in) and docs/two-windows.png (two windows of
 // one browser side by side, the second showing the first's change) and
-// docs/form-field-error.png (the settings card with a server field error).
+// docs/form-field-error.png (the settings card with a server field error)
+// and docs/devtools-panel.png (the devtools plugin's timeline and topic
+// inspector, as the demo's "Sync activity" card draws them).
 // It runs only with PINION_SCREENSHOTS=1, so that
 // ordinary test runs do not rewrite them.
 func TestScreenshots(t *testing.T) {
@@ -140,6 +142,21 @@ func TestScreenshots(t *testing.T) {
 		t.Fatalf("screenshot of the settings card: %v", err)
 	}
 	save("form-field-error.png", buf)
+
+	// The client's devtools plugin (timeline and topic inspector), drawn by
+	// the demo's "Sync activity" card from the same plugin API Vue Devtools
+	// uses: another window changes the cart, this one hears it.
+	second.click("cart-sample-FILTER-100")
+	s := a.get("cart", win.cookie())
+	win.waitRevision("cart", s.Revision)
+	win.click("activity-topic-cart")
+	win.waitJS("the cart in the inspector", el("activity-state")+`?.textContent.includes(`+jsString(s.Revision)+`)`, el("activity-state")+`?.textContent`)
+	eval[chromedp.Void](win, el("sync-activity")+`.scrollIntoView()`)
+	buf, err = chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(`[data-testid="sync-activity"]`)))
+	if err != nil {
+		t.Fatalf("screenshot of the sync activity card: %v", err)
+	}
+	save("devtools-panel.png", buf)
 }
 
 func decodePNG(t *testing.T, buf []byte) image.Image {

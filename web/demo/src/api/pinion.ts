@@ -7,11 +7,15 @@ import { pinionSync } from '@pinion/client/pinia'
 import { providePinion } from '@pinion/client/vue'
 import type { Pinia, PiniaPlugin } from 'pinia'
 import { markRaw, type App, type InjectionKey } from 'vue'
+import { inPageDevtools, type InPageDevtools } from '@/devtools/inPageDevtools'
 import { useSyncStatusStore } from '@/stores/syncStatus'
 import type { PinionTopics } from './topics'
 
 /** The demo's client, typed by its topics. */
 export type Pinion = PinionClient<PinionTopics>
+
+/** The "Sync activity" card's feed: the devtools plugin's timeline and inspector. */
+export const devtoolsKey: InjectionKey<InPageDevtools> = Symbol('pinion-devtools')
 
 /** Provides the client to components (see `usePinion`). */
 export const pinionKey: InjectionKey<Pinion> = Symbol('pinion')
@@ -47,18 +51,21 @@ export function installPinion(app: App, pinia: Pinia, pinion: Pinion, freshness?
   // live: invalidations put the new snapshot into the query cache.
   app.use(PiniaColada)
   connectColada(pinion, useQueryCache(pinia))
-  // The Pinion timeline and topic inspector in Vue Devtools (development builds).
-  const devtools = import.meta.env.DEV ? pinionDevtools(app, pinion) : null
+  // The library's devtools plugin: its Pinion timeline and topic inspector
+  // feed the "Sync activity" card, and Vue Devtools too in development builds.
+  const view = inPageDevtools({ alsoVueDevtools: import.meta.env.DEV })
+  app.provide(devtoolsKey, view)
+  const devtools = pinionDevtools(app, pinion, { setup: view.setup })
   pinia.use(
     pinionSync(pinion, {
       onApply: (snapshot, info) => {
         status.applied(info.topic, snapshot.revision)
         freshness?.onApply(snapshot, info)
-        devtools?.applied(snapshot, info)
+        devtools.applied(snapshot, info)
       },
       onError: (error, info) => {
         status.failed(info.topic, error)
-        devtools?.failed(error, info)
+        devtools.failed(error, info)
       },
     }),
   )
