@@ -57,6 +57,7 @@ type Result struct {
 	Parses        bool
 	Error         string   // Prometheus's error when it does not parse
 	Series        int      // series in the instant vector
+	NaN           int      // of them, series whose value is NaN (a quantile of no observations)
 	MissingNames  []string // metric names Prometheus has never scraped
 	UnknownLabels []string // by(...) labels none of the query's metrics has
 }
@@ -274,13 +275,19 @@ func Check(ctx context.Context, p prom, qs []Query) ([]Result, error) {
 			r.Error = res.ErrorType + ": " + res.Error
 		} else {
 			var data struct {
-				ResultType string            `json:"resultType"`
-				Result     []json.RawMessage `json:"result"`
+				Result []struct {
+					Value []any `json:"value"` // [time, "value"]
+				} `json:"result"`
 			}
 			if err := json.Unmarshal(res.Data, &data); err != nil {
 				return nil, fmt.Errorf("panel %d: %w", q.PanelID, err)
 			}
 			r.Series = len(data.Result)
+			for _, s := range data.Result {
+				if len(s.Value) == 2 && s.Value[1] == "NaN" {
+					r.NaN++
+				}
+			}
 		}
 		metrics, labels := Names(q.PromQL)
 		labelsOf := map[string]bool{}
@@ -346,6 +353,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			verdict, empty = "no data: never scraped: "+strings.Join(r.MissingNames, ","), empty+1
 		case r.Series == 0:
 			verdict, empty = "no data", empty+1
+		case r.NaN == r.Series:
+			verdict, empty = "no data: NaN (no observations in the window)", empty+1
 		}
 		parses := "yes"
 		if !r.Parses {
