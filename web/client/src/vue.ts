@@ -366,6 +366,8 @@ export function useTopicForm<S extends object>(store: SyncedStore<S>, options: T
 
   return {
     draft,
+    /** The document the draft was based on (for a merge patch of what changed, say). */
+    base: base as Readonly<Ref<S>>,
     dirty,
     changedElsewhere,
     conflict,
