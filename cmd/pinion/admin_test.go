@@ -37,6 +37,35 @@ func (w *addrLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// startAdmin runs the command with args and returns its public and admin
+// base URLs.
+func startAdmin(t *testing.T, args []string, getenv func(string) string) (public, admin string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &addrLog{public: make(chan string, 1), admin: make(chan string, 1)}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, getenv, out, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	for public == "" || admin == "" {
+		select {
+		case public = <-out.public:
+		case admin = <-out.admin:
+		case err := <-done:
+			t.Fatalf("run ended early: %v", err)
+		case <-time.After(30 * time.Second):
+			t.Fatal("server did not start")
+		}
+	}
+	public, admin = "http://"+public, "http://"+admin
+	waitHealthy(t, public)
+	return public, admin
+}
+
 func get(t *testing.T, c *http.Client, url string, hdr ...string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)
@@ -55,30 +84,8 @@ func get(t *testing.T, c *http.Client, url string, hdr ...string) (int, string) 
 // The admin listener serves metrics and pprof, the metrics follow real
 // requests, and the public listener serves neither.
 func TestAdminListener(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &addrLog{public: make(chan string, 1), admin: make(chan string, 1)}
-	done := make(chan error, 1)
 	args := []string{"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-data", t.TempDir()}
-	go func() { done <- run(ctx, args, func(string) string { return "" }, out, io.Discard) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
-	var public, admin string
-	for public == "" || admin == "" {
-		select {
-		case public = <-out.public:
-		case admin = <-out.admin:
-		case err := <-done:
-			t.Fatalf("run ended early: %v", err)
-		case <-time.After(30 * time.Second):
-			t.Fatal("server did not start")
-		}
-	}
-	public, admin = "http://"+public, "http://"+admin
-	waitHealthy(t, public)
+	public, admin := startAdmin(t, args, func(string) string { return "" })
 	c := client()
 
 	// A stream, caught up and ready before the writes.

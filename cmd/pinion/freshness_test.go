@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,35 +10,6 @@ import (
 	"testing"
 	"time"
 )
-
-// startAdmin runs the command with args and returns its public and admin
-// base URLs.
-func startAdmin(t *testing.T, args []string, getenv func(string) string) (public, admin string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &addrLog{public: make(chan string, 1), admin: make(chan string, 1)}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, getenv, out, io.Discard) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
-	for public == "" || admin == "" {
-		select {
-		case public = <-out.public:
-		case admin = <-out.admin:
-		case err := <-done:
-			t.Fatalf("run ended early: %v", err)
-		case <-time.After(30 * time.Second):
-			t.Fatal("server did not start")
-		}
-	}
-	public, admin = "http://"+public, "http://"+admin
-	waitHealthy(t, public)
-	return public, admin
-}
 
 func post(t *testing.T, c *http.Client, url, contentType, body string) (int, string) {
 	t.Helper()
