@@ -120,7 +120,9 @@ func TestRefusedOptimisticWriteReturnsEveryTabToTheServersState(t *testing.T) {
 		t.Errorf("server after the 412: qty %d at %s, want the other writer's 50 at %s", qty, rev, theirs.Revision)
 	}
 	// Both writes reached the server exactly once each (the held ones).
-	sent := pa.requestsSince(0, func(r request) bool { return r.method == http.MethodPost && r.url.Path == "/api/topics/cart/actions/set-quantity" })
+	sent := pa.requestsSince(0, func(r request) bool {
+		return r.method == http.MethodPost && r.url.Path == "/api/topics/cart/actions/set-quantity"
+	})
 	if len(sent) != 2 {
 		t.Errorf("A sent %d set-quantity writes, want 2", len(sent))
 	}
