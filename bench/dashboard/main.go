@@ -30,6 +30,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -322,6 +323,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	base := fs.String("prometheus", "http://127.0.0.1:9099", "Prometheus base URL")
 	var vars varFlag
 	fs.Var(&vars, "var", "name=value for a dashboard variable (repeatable)")
+	graph := fs.String("graph-url", "", "print a Prometheus /graph URL that draws these panels' queries (comma-separated panel ids; refId after a dot picks one target, e.g. 1,8.A) instead of checking")
+	rangeInput := fs.String("range", "30m", "time range of the -graph-url graphs")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -331,6 +334,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	qs, err := Queries(raw, vars)
 	if err != nil {
+		return err
+	}
+	if *graph != "" {
+		u, err := GraphURL(strings.TrimRight(*base, "/"), qs, strings.Split(*graph, ","), *rangeInput)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, u)
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -370,6 +381,35 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("%d broken queries", bad)
 	}
 	return nil
+}
+
+// GraphURL returns the address of Prometheus's graph page drawing the
+// queries of the chosen panels ("5" for all of panel 5's targets, "8.A"
+// for one), one graph each, in that order, over rangeInput.
+func GraphURL(base string, qs []Query, panels []string, rangeInput string) (string, error) {
+	v := url.Values{}
+	n := 0
+	for _, sel := range panels {
+		id, ref, _ := strings.Cut(strings.TrimSpace(sel), ".")
+		found := false
+		for _, q := range qs {
+			if strconv.Itoa(q.PanelID) != id || (ref != "" && q.RefID != ref) {
+				continue
+			}
+			found = true
+			g := fmt.Sprintf("g%d.", n)
+			v.Set(g+"expr", q.PromQL)
+			v.Set(g+"tab", "0")
+			v.Set(g+"stacked", "0")
+			v.Set(g+"show_exemplars", "0")
+			v.Set(g+"range_input", rangeInput)
+			n++
+		}
+		if !found {
+			return "", fmt.Errorf("no query for panel %q", sel)
+		}
+	}
+	return base + "/graph?" + v.Encode(), nil
 }
 
 // varFlag collects -var name=value.

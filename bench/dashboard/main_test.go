@@ -126,3 +126,23 @@ func describe(t *testing.T, reg *prometheus.Registry) map[string][]string {
 	}
 	return out
 }
+
+func TestGraphURL(t *testing.T) {
+	qs := []Query{
+		{PanelID: 1, RefID: "A", PromQL: "a"},
+		{PanelID: 8, RefID: "A", PromQL: "rate(b[1m])"},
+		{PanelID: 8, RefID: "B", PromQL: "c"},
+	}
+	u, err := GraphURL("http://p", qs, []string{"8.B", "1"}, "30m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "http://p/graph?g0.expr=c&g0.range_input=30m&g0.show_exemplars=0&g0.stacked=0&g0.tab=0" +
+		"&g1.expr=a&g1.range_input=30m&g1.show_exemplars=0&g1.stacked=0&g1.tab=0"
+	if u != want {
+		t.Errorf("got  %s\nwant %s", u, want)
+	}
+	if _, err := GraphURL("http://p", qs, []string{"8.C"}, "30m"); err == nil {
+		t.Error("a missing target was accepted")
+	}
+}
