@@ -40,8 +40,13 @@ type conn struct {
 	out       sink
 	wake      chan struct{} // one slot: "look at the queue"
 
-	mu       sync.Mutex
-	queue    []*event
+	mu    sync.Mutex
+	queue []*event
+	// caughtUp is set once the catch-up has read the store, at floor:
+	// every change up to floor is already reflected in what the stream
+	// will send, so a later offer of one is dropped, not queued.
+	caughtUp bool
+	floor    store.Revision
 	behind   bool      // the queue overflowed: the stream ends
 	finished bool      // the handler returned: out must not be touched
 	cutAt    time.Time // if set, no write may have a later deadline
@@ -54,11 +59,21 @@ func newConn(principal, address string, keys []store.Key, out sink) *conn {
 
 // offer queues ev, unless the queue holds max events already: then the
 // stream is marked behind and offer returns false (the caller cuts it).
+//
+// Before the stream has caught up, the hub's feed may still be delivering
+// changes committed before the catch-up read the store (the feed lags the
+// store by a moment, more after a burst): those are not the client's
+// backlog, and most will be dropped by caughtUpAt, so the queue may hold
+// catchUpFactor times max of them meanwhile (still a bound: a catch-up
+// held that long behind a live burst ends the stream as before).
 func (c *conn) offer(ev *event, max int) bool {
 	c.mu.Lock()
-	if c.behind || c.finished {
+	if c.behind || c.finished || (c.caughtUp && ev.rev <= c.floor) {
 		c.mu.Unlock()
 		return true
+	}
+	if !c.caughtUp {
+		max = catchUpQueue(max)
 	}
 	if len(c.queue) >= max {
 		c.behind = true
@@ -71,6 +86,36 @@ func (c *conn) offer(ev *event, max int) bool {
 	c.mu.Unlock()
 	c.signal()
 	return true
+}
+
+// catchUpFactor is how many times its queue a stream may hold while it
+// catches up; see offer.
+const catchUpFactor = 64
+
+func catchUpQueue(max int) int { return min(catchUpFactor*max, maxQueue) }
+
+// caughtUpAt records that the catch-up read the store at head: queued
+// changes up to head are dropped, later offers of them too, and the
+// ordinary bound max applies from now on. It reports false when what
+// remains already exceeds max: the stream is then behind.
+func (c *conn) caughtUpAt(head store.Revision, max int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.caughtUp, c.floor = true, head
+	n := 0
+	for _, ev := range c.queue {
+		if ev.rev > head {
+			c.queue[n] = ev
+			n++
+		}
+	}
+	clear(c.queue[n:])
+	c.queue = c.queue[:n]
+	if len(c.queue) > max && !c.behind {
+		c.behind, c.queue = true, nil
+		return false
+	}
+	return !c.behind
 }
 
 func (c *conn) signal() {

@@ -41,6 +41,11 @@ func (h *Hub) run(ctx context.Context, c *conn, cursor string) error {
 		h.write(c, append(retryField(ms, ms), '\n'))
 		return nil
 	}
+	if !c.caughtUpAt(head, h.cfg.Queue) {
+		h.evicted.Add(1)
+		h.cfg.Observer.Evicted("slow")
+		return nil
+	}
 
 	// Catch-up: the replay the cursor asks for, written directly (it never
 	// counts against the live queue), then the live changes that arrived
