@@ -470,12 +470,17 @@ func (s *Store) SharedSecret(ctx context.Context, name string, create func() []b
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
+	// Two statements, not one: when another instance inserts the same
+	// name at the same moment, the INSERT waits for it and does nothing,
+	// and a SELECT in the same statement would still read the snapshot
+	// taken before that insert committed and find no row (instances
+	// starting together failed this way). The separate SELECT takes a new
+	// snapshot, which holds the winner's value.
+	if _, err := s.pool.Exec(ctx, `INSERT INTO pinion_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, create()); err != nil {
+		return nil, s.fail(ctx, "secret "+name, err)
+	}
 	var value []byte
-	err := s.pool.QueryRow(ctx, `WITH ins AS (
-			INSERT INTO pinion_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING value)
-		SELECT value FROM ins UNION ALL SELECT value FROM pinion_secrets WHERE name = $1 LIMIT 1`,
-		name, create()).Scan(&value)
-	if err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT value FROM pinion_secrets WHERE name = $1`, name).Scan(&value); err != nil {
 		return nil, s.fail(ctx, "secret "+name, err)
 	}
 	return value, nil
